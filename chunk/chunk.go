@@ -165,3 +165,13 @@ func Records(c RecordCursor, reverse bool) iter.Seq2[Record, error] {
 		}
 	}
 }
+
+// BlockLayout is implemented by cursors over chunks stored in independently
+// decodable blocks (sealed file chunks). Indexes use it to keep per-block
+// filters, and readers to decode only the blocks that hold candidates.
+type BlockLayout interface {
+	// BlockStarts returns the position of the first record of each block,
+	// ascending, starting with 0. Block i holds positions
+	// [BlockStarts()[i], BlockStarts()[i+1]) and the last block runs to Len().
+	BlockStarts() []uint64
+}

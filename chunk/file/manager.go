@@ -1,0 +1,559 @@
+package file
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	"glarc/chunk"
+)
+
+// Directory names inside a data directory.
+const (
+	ActiveDirName = "active"
+	SealedDirName = "chunks"
+	tmpSuffix     = ".tmp"
+)
+
+// Options configure a Manager. The zero value is usable.
+type Options struct {
+	// MaxChunkBytes is the raw text an active chunk takes before it is
+	// rotated and sealed in the background. Default DefaultMaxChunkBytes.
+	MaxChunkBytes int64
+	// BlockBytes is the raw text per compressed block. Default DefaultBlockBytes.
+	BlockBytes int
+	// ReadOnly opens without the writer lock: no appends, no recovery.
+	ReadOnly bool
+	// Owner names the writer in the lock file, e.g. "glarc import".
+	Owner string
+	// Logger receives recovery and sealing events. Default: discard.
+	Logger *slog.Logger
+	// Now is the clock for WriteTS and chunk IDs. Default time.Now.
+	Now func() time.Time
+	// OnSealed, if set, is called (from the sealing goroutine) after each
+	// chunk is sealed.
+	OnSealed func(chunk.ChunkMeta)
+}
+
+// Manager is the file-backed chunk.Manager over one data directory.
+type Manager struct {
+	dir  string
+	opts Options
+	log  *slog.Logger
+	lock *dirLock
+	ids  *chunk.IDGenerator
+	dec  *zstd.Decoder
+	enc  *zstd.Encoder
+
+	// appendMu serializes writers (Append, Seal, Flush, Sync, Close).
+	appendMu sync.Mutex
+
+	// mu guards the fields below; it is never held while waiting on I/O of
+	// the sealing goroutine.
+	mu      sync.Mutex
+	active  *activeWriter
+	sealing map[chunk.ChunkID]bool // rotated, waiting to be sealed
+	metas   map[chunk.ChunkID]chunk.ChunkMeta
+	sealErr error
+	closed  bool
+
+	sealQ   chan *activeState
+	pending sync.WaitGroup // queued seals not yet done
+	workers sync.WaitGroup // the sealing goroutine
+}
+
+var _ chunk.Manager = (*Manager)(nil)
+
+// Open opens (creating if needed) the data directory dir. Unless
+// opts.ReadOnly is set it takes the writer lock, removes unfinished seals,
+// recovers active chunks (truncating any partial tail), keeps appending to
+// the newest and seals the others in the background.
+func Open(dir string, opts Options) (*Manager, error) {
+	opts.MaxChunkBytes = cmp.Or(opts.MaxChunkBytes, DefaultMaxChunkBytes)
+	opts.BlockBytes = cmp.Or(opts.BlockBytes, DefaultBlockBytes)
+	opts.Owner = cmp.Or(opts.Owner, "glarc")
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	m := &Manager{dir: dir, opts: opts, log: log.With("component", "chunk", "type", "file"),
+		sealing: make(map[chunk.ChunkID]bool), metas: make(map[chunk.ChunkID]chunk.ChunkMeta)}
+	var err error
+	if m.dec, err = newDecoder(); err != nil {
+		return nil, err
+	}
+	if opts.ReadOnly {
+		if _, err := os.Stat(dir); err != nil {
+			m.dec.Close()
+			return nil, fmt.Errorf("open data directory: %w", err)
+		}
+		return m, nil
+	}
+	for _, d := range []string{dir, filepath.Join(dir, ActiveDirName), filepath.Join(dir, SealedDirName)} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			m.dec.Close()
+			return nil, fmt.Errorf("open data directory: %w", err)
+		}
+	}
+	if m.lock, err = lockDir(dir, opts.Owner); err != nil {
+		m.dec.Close()
+		return nil, err
+	}
+	if m.enc, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1)); err != nil {
+		m.release()
+		return nil, err
+	}
+	toSeal, err := m.recover()
+	if err != nil {
+		m.release()
+		return nil, err
+	}
+	m.sealQ = make(chan *activeState, 1)
+	m.workers.Go(m.sealLoop)
+	for _, st := range toSeal {
+		m.queueSeal(st)
+	}
+	return m, nil
+}
+
+func (m *Manager) release() {
+	if m.enc != nil {
+		m.enc.Close()
+	}
+	m.dec.Close()
+	m.lock.release()
+}
+
+// Dir returns the data directory.
+func (m *Manager) Dir() string { return m.dir }
+
+// ChunkDir returns the directory of a sealed chunk, where indexes live.
+func (m *Manager) ChunkDir(id chunk.ChunkID) string {
+	return filepath.Join(m.dir, SealedDirName, id.String())
+}
+
+func (m *Manager) activeDir(id chunk.ChunkID) string {
+	return filepath.Join(m.dir, ActiveDirName, id.String())
+}
+
+// recover runs at writer open. It returns the active chunks to seal.
+func (m *Manager) recover() ([]*activeState, error) {
+	sealed, err := m.readIDs(SealedDirName, true)
+	if err != nil {
+		return nil, err
+	}
+	actives, err := m.readIDs(ActiveDirName, false)
+	if err != nil {
+		return nil, err
+	}
+	floor := chunk.ChunkID{}
+	if len(sealed) > 0 {
+		floor = sealed[len(sealed)-1]
+	}
+	var toSeal []*activeState
+	for i, id := range actives {
+		if id.Micros() > floor.Micros() {
+			floor = id
+		}
+		dir := m.activeDir(id)
+		if _, err := os.Stat(m.ChunkDir(id)); err == nil {
+			// Sealed before a crash, the active copy not yet removed.
+			m.log.Info("removing active copy of sealed chunk", "chunk", id.String())
+			if err := os.RemoveAll(dir); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		st, err := recoverActive(dir, id)
+		if err != nil {
+			return nil, fmt.Errorf("recover active chunk %s: %w", id, err)
+		}
+		if st.truncated != "" {
+			m.log.Warn("recovered active chunk", "chunk", id.String(), "records", len(st.entries), "truncated", st.truncated)
+		}
+		switch {
+		case len(st.entries) == 0:
+			if err := os.RemoveAll(dir); err != nil {
+				return nil, err
+			}
+		case i == len(actives)-1 && int64(st.rawSize) < m.opts.MaxChunkBytes:
+			w, err := openActiveForAppend(dir, id, st)
+			if err != nil {
+				return nil, err
+			}
+			m.active = w
+		default:
+			toSeal = append(toSeal, st)
+			m.sealing[id] = true
+		}
+	}
+	m.ids = chunk.NewIDGenerator(floor, m.opts.Now)
+	return toSeal, syncDir(filepath.Join(m.dir, ActiveDirName))
+}
+
+// readIDs lists the chunk IDs under sub. With cleanTmp it removes
+// unfinished seals (*.tmp) as a writer.
+func (m *Manager) readIDs(sub string, cleanTmp bool) ([]chunk.ChunkID, error) {
+	ents, err := os.ReadDir(filepath.Join(m.dir, sub))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]chunk.ChunkID, 0, len(ents))
+	for _, e := range ents {
+		name := e.Name()
+		if strings.HasSuffix(name, tmpSuffix) {
+			if cleanTmp {
+				m.log.Info("removing unfinished seal", "dir", name)
+				if err := os.RemoveAll(filepath.Join(m.dir, sub, name)); err != nil {
+					return nil, err
+				}
+			}
+			continue
+		}
+		id, err := chunk.ParseID(name)
+		if err != nil || !e.IsDir() {
+			continue
+		}
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(a, b chunk.ChunkID) int { return strings.Compare(string(a[:]), string(b[:])) })
+	return ids, nil
+}
+
+// Append adds a record to the active chunk, rotating it when full.
+func (m *Manager) Append(rec chunk.Record) (chunk.RecordRef, error) {
+	m.appendMu.Lock()
+	defer m.appendMu.Unlock()
+	if m.opts.ReadOnly {
+		return chunk.RecordRef{}, chunk.ErrReadOnly
+	}
+	m.mu.Lock()
+	w, closed, serr := m.active, m.closed, m.sealErr
+	m.mu.Unlock()
+	if closed {
+		return chunk.RecordRef{}, chunk.ErrClosed
+	}
+	if serr != nil {
+		return chunk.RecordRef{}, serr
+	}
+	if w != nil && w.records > 0 && int64(w.rawSize-HeaderSize)+int64(len(rec.Raw)) > m.opts.MaxChunkBytes {
+		if err := m.rotate(); err != nil {
+			return chunk.RecordRef{}, err
+		}
+		w = nil
+	}
+	if w == nil {
+		id := m.ids.Next()
+		var err error
+		if w, err = createActive(m.activeDir(id), id); err != nil {
+			return chunk.RecordRef{}, err
+		}
+		m.mu.Lock()
+		m.active = w
+		m.mu.Unlock()
+	}
+	rec.WriteTS = m.opts.Now()
+	pos := w.records
+	if err := w.append(&rec); err != nil {
+		return chunk.RecordRef{}, fmt.Errorf("append to chunk %s: %w", w.id, err)
+	}
+	return chunk.RecordRef{Chunk: w.id, Pos: pos}, nil
+}
+
+// rotate closes the active chunk and queues it for sealing. appendMu held.
+func (m *Manager) rotate() error {
+	m.mu.Lock()
+	w := m.active
+	m.mu.Unlock()
+	if w == nil {
+		return nil
+	}
+	if err := w.close(); err != nil {
+		return err
+	}
+	st, err := readActive(w.dir, w.id, false)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	m.active = nil
+	m.sealing[w.id] = true
+	m.mu.Unlock()
+	m.queueSeal(st)
+	return nil
+}
+
+func (m *Manager) queueSeal(st *activeState) {
+	m.pending.Add(1)
+	m.sealQ <- st
+}
+
+// sealLoop seals rotated chunks one at a time until sealQ is closed.
+func (m *Manager) sealLoop() {
+	for st := range m.sealQ {
+		meta, err := m.sealOne(st)
+		m.mu.Lock()
+		delete(m.sealing, st.id)
+		if err != nil {
+			m.sealErr = cmp.Or(m.sealErr, err)
+		} else {
+			m.metas[st.id] = meta
+		}
+		m.mu.Unlock()
+		if err != nil {
+			m.log.Error("seal failed", "chunk", st.id.String(), "err", err)
+		} else if m.opts.OnSealed != nil {
+			m.opts.OnSealed(meta)
+		}
+		m.pending.Done()
+	}
+}
+
+func (m *Manager) sealOne(st *activeState) (chunk.ChunkMeta, error) {
+	start := time.Now()
+	meta, err := sealActive(st, m.ChunkDir(st.id), m.opts.BlockBytes, m.enc)
+	if err != nil {
+		return meta, fmt.Errorf("seal chunk %s: %w", st.id, err)
+	}
+	if err := os.RemoveAll(st.dir); err != nil {
+		return meta, fmt.Errorf("seal chunk %s: remove active files: %w", st.id, err)
+	}
+	if err := syncDir(filepath.Dir(st.dir)); err != nil {
+		return meta, fmt.Errorf("seal chunk %s: %w", st.id, err)
+	}
+	m.log.Debug("sealed chunk", "chunk", st.id.String(), "records", meta.Records,
+		"raw_bytes", meta.RawBytes, "stored_bytes", meta.StoredBytes, "took", time.Since(start))
+	return meta, nil
+}
+
+// Seal seals the active chunk and waits for every queued seal to finish.
+func (m *Manager) Seal() error {
+	m.appendMu.Lock()
+	defer m.appendMu.Unlock()
+	if m.opts.ReadOnly {
+		return chunk.ErrReadOnly
+	}
+	m.mu.Lock()
+	w, closed := m.active, m.closed
+	m.mu.Unlock()
+	if closed {
+		return chunk.ErrClosed
+	}
+	var err error
+	if w == nil || w.records == 0 {
+		err = chunk.ErrNoActiveChunk
+	} else {
+		err = m.rotate()
+	}
+	m.pending.Wait()
+	m.mu.Lock()
+	serr := m.sealErr
+	m.mu.Unlock()
+	return cmp.Or(serr, err)
+}
+
+// WaitSealed waits until every rotated chunk is sealed and returns the
+// first sealing error.
+func (m *Manager) WaitSealed() error {
+	if m.opts.ReadOnly {
+		return nil
+	}
+	m.pending.Wait()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.sealErr
+}
+
+// Flush writes buffered records to the active chunk's files, making them
+// visible to readers in other processes.
+func (m *Manager) Flush() error {
+	m.appendMu.Lock()
+	defer m.appendMu.Unlock()
+	m.mu.Lock()
+	w := m.active
+	m.mu.Unlock()
+	if w == nil {
+		return nil
+	}
+	return w.flush()
+}
+
+// Sync flushes and fsyncs the active chunk: every record appended before
+// Sync returns survives a crash.
+func (m *Manager) Sync() error {
+	m.appendMu.Lock()
+	defer m.appendMu.Unlock()
+	m.mu.Lock()
+	w := m.active
+	m.mu.Unlock()
+	if w == nil {
+		return nil
+	}
+	return w.sync()
+}
+
+// Active returns the active chunk's metadata.
+func (m *Manager) Active() (chunk.ChunkMeta, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.active == nil {
+		return chunk.ChunkMeta{}, false
+	}
+	return m.active.meta(), true
+}
+
+// Meta returns one chunk's metadata.
+func (m *Manager) Meta(id chunk.ChunkID) (chunk.ChunkMeta, error) {
+	m.mu.Lock()
+	if meta, ok := m.metas[id]; ok {
+		m.mu.Unlock()
+		return meta, nil
+	}
+	if m.active != nil && m.active.id == id {
+		meta := m.active.meta()
+		m.mu.Unlock()
+		return meta, nil
+	}
+	m.mu.Unlock()
+	meta, err := readSealedMeta(filepath.Join(m.ChunkDir(id), SealedName))
+	if err == nil {
+		m.mu.Lock()
+		m.metas[id] = meta
+		m.mu.Unlock()
+		return meta, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return meta, fmt.Errorf("chunk %s: %w", id, err)
+	}
+	st, aerr := readActive(m.activeDir(id), id, false)
+	if aerr == nil {
+		return st.meta(), nil
+	}
+	if errors.Is(aerr, fs.ErrNotExist) {
+		// It may have been sealed in between.
+		if meta, err := readSealedMeta(filepath.Join(m.ChunkDir(id), SealedName)); err == nil {
+			return meta, nil
+		}
+		return chunk.ChunkMeta{}, fmt.Errorf("chunk %s: %w", id, chunk.ErrChunkNotFound)
+	}
+	return chunk.ChunkMeta{}, fmt.Errorf("chunk %s: %w", id, aerr)
+}
+
+// List returns every chunk, sealed and active, ordered by ID.
+func (m *Manager) List() ([]chunk.ChunkMeta, error) {
+	// Active first: a chunk sealed between the two listings is then seen
+	// in the sealed listing.
+	actives, err := m.readIDs(ActiveDirName, false)
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := m.readIDs(SealedDirName, false)
+	if err != nil {
+		return nil, err
+	}
+	ids := slices.Concat(actives, sealed)
+	slices.SortFunc(ids, func(a, b chunk.ChunkID) int { return strings.Compare(string(a[:]), string(b[:])) })
+	ids = slices.Compact(ids)
+	metas := make([]chunk.ChunkMeta, 0, len(ids))
+	for _, id := range ids {
+		meta, err := m.Meta(id)
+		if errors.Is(err, chunk.ErrChunkNotFound) {
+			continue
+		}
+		if err != nil {
+			return metas, err
+		}
+		metas = append(metas, meta)
+	}
+	return metas, nil
+}
+
+// OpenCursor opens a cursor over a sealed or active chunk. A cursor over
+// the active chunk sees the records appended before it was opened.
+func (m *Manager) OpenCursor(id chunk.ChunkID) (chunk.RecordCursor, error) {
+	m.mu.Lock()
+	closed := m.closed
+	isActive := m.active != nil && m.active.id == id
+	m.mu.Unlock()
+	if closed {
+		return nil, chunk.ErrClosed
+	}
+	if isActive {
+		if err := m.Flush(); err != nil {
+			return nil, err
+		}
+	}
+	c, err := m.openSealedCursor(id)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return c, err
+	}
+	ac, err := openActiveCursor(m.activeDir(id), id)
+	if errors.Is(err, fs.ErrNotExist) {
+		if c, err := m.openSealedCursor(id); !errors.Is(err, fs.ErrNotExist) {
+			return c, err
+		}
+		return nil, fmt.Errorf("chunk %s: %w", id, chunk.ErrChunkNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("chunk %s: %w", id, err)
+	}
+	return ac, nil
+}
+
+func (m *Manager) openSealedCursor(id chunk.ChunkID) (chunk.RecordCursor, error) {
+	r, err := openSealed(filepath.Join(m.ChunkDir(id), SealedName), m.dec)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("chunk %s: %w", id, err)
+	}
+	return &sealedCursor{r: r, cur: -1}, nil
+}
+
+// Close flushes and syncs the active chunk (it stays active and is
+// recovered by the next writer), waits for queued seals and releases the
+// lock.
+func (m *Manager) Close() error {
+	m.appendMu.Lock()
+	defer m.appendMu.Unlock()
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil
+	}
+	m.closed = true
+	w := m.active
+	m.mu.Unlock()
+	if m.opts.ReadOnly {
+		m.dec.Close()
+		return nil
+	}
+	var errs []error
+	if w != nil {
+		errs = append(errs, w.close())
+	}
+	close(m.sealQ)
+	m.workers.Wait()
+	m.mu.Lock()
+	errs = append(errs, m.sealErr)
+	m.mu.Unlock()
+	m.release()
+	return errors.Join(errs...)
+}

@@ -1,0 +1,315 @@
+package file
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/klauspost/compress/zstd"
+
+	"glarc/chunk"
+)
+
+// sealActive turns the active chunk in srcDir into a sealed chunk at
+// dstDir: records sorted by time, encoded in blocks of about blockBytes of
+// raw text, each block a zstd frame. It writes into dstDir+".tmp", fsyncs
+// the file and the directory, renames it into place and fsyncs the parent.
+// The active files are not touched; the caller removes them afterwards.
+func sealActive(st *activeState, dstDir string, blockBytes int, enc *zstd.Encoder) (meta chunk.ChunkMeta, err error) {
+	raw, err := os.Open(filepath.Join(st.dir, RawLogName))
+	if err != nil {
+		return meta, err
+	}
+	defer raw.Close()
+	attr, err := os.Open(filepath.Join(st.dir, AttrLogName))
+	if err != nil {
+		return meta, err
+	}
+	defer attr.Close()
+	rawMap, err := mapFile(raw)
+	if err != nil {
+		return meta, err
+	}
+	defer unmap(rawMap)
+	attrMap, err := mapFile(attr)
+	if err != nil {
+		return meta, err
+	}
+	defer unmap(attrMap)
+	if uint64(len(rawMap)) < st.rawSize || uint64(len(attrMap)) < st.attrSize {
+		return meta, &CorruptError{Path: st.dir, Section: "active logs", Reason: "shorter than their committed entries"}
+	}
+
+	tmp := dstDir + ".tmp"
+	if err := os.RemoveAll(tmp); err != nil {
+		return meta, err
+	}
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return meta, err
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(tmp)
+		}
+	}()
+	f, err := os.OpenFile(filepath.Join(tmp, SealedName), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return meta, err
+	}
+	defer func() {
+		if f != nil {
+			f.Close()
+		}
+	}()
+	w := bufio.NewWriterSize(f, 1<<20)
+	h := header(TypeSealed, VersionSealed, FlagComplete)
+	if _, err := w.Write(h[:]); err != nil {
+		return meta, err
+	}
+	off := uint64(HeaderSize)
+	var (
+		index   []byte
+		payload []byte
+		comp    []byte
+		blocks  uint32
+	)
+	bb := newBlockBuilder()
+	flushBlock := func() error {
+		if bb.len() == 0 {
+			return nil
+		}
+		payload = bb.appendPayload(payload[:0])
+		if len(payload) > maxBlockPayload {
+			return fmt.Errorf("block of %d bytes exceeds the %d byte limit", len(payload), maxBlockPayload)
+		}
+		comp = enc.EncodeAll(payload, comp[:0])
+		e := blockEntry{off: off, clen: uint32(len(comp)), ulen: uint32(len(payload)), records: uint32(bb.len()),
+			sum: crc(comp), minTS: bb.minTS, maxTS: bb.maxTS}
+		var eb [BlockEntrySize]byte
+		e.put(eb[:])
+		index = append(index, eb[:]...)
+		if _, err := w.Write(comp); err != nil {
+			return err
+		}
+		off += uint64(len(comp))
+		blocks++
+		bb.reset()
+		return nil
+	}
+	for _, i := range sortedOrder(st.entries) {
+		e := &st.entries[i]
+		rawB := rawMap[e.rawOff : e.rawOff+uint64(e.rawLen)]
+		attrB := attrMap[e.attrOff : e.attrOff+uint64(e.attrLen)]
+		var eb [IdxEntrySize]byte
+		e.put(eb[:])
+		if entrySum(eb[:], rawB, attrB) != e.sum {
+			return meta, &CorruptError{Path: filepath.Join(st.dir, IdxLogName), Section: "idx.log entry",
+				Offset: int64(HeaderSize) + int64(i)*IdxEntrySize, Reason: "checksum does not match the record"}
+		}
+		if bb.len() > 0 && len(bb.raw)+len(rawB) > blockBytes {
+			if err := flushBlock(); err != nil {
+				return meta, err
+			}
+		}
+		bb.add(e.src, e.ingest, e.wrte, attrB, rawB)
+	}
+	if err := flushBlock(); err != nil {
+		return meta, err
+	}
+	tr := trailer{id: st.id, records: uint64(len(st.entries)), minTS: st.minTS, maxTS: st.maxTS,
+		rawBytes: st.rawSize - HeaderSize, indexOff: off, blocks: blocks, indexCRC: crc(index)}
+	var tb [TrailerSize]byte
+	tr.put(tb[:])
+	if _, err := w.Write(index); err != nil {
+		return meta, err
+	}
+	if _, err := w.Write(tb[:]); err != nil {
+		return meta, err
+	}
+	if err := w.Flush(); err != nil {
+		return meta, err
+	}
+	if err := f.Sync(); err != nil {
+		return meta, err
+	}
+	err = f.Close()
+	f = nil
+	if err != nil {
+		return meta, err
+	}
+	if err := syncDir(tmp); err != nil {
+		return meta, err
+	}
+	if err := os.Rename(tmp, dstDir); err != nil {
+		return meta, err
+	}
+	if err := syncDir(filepath.Dir(dstDir)); err != nil {
+		return meta, err
+	}
+	size := off + uint64(len(index)) + TrailerSize
+	return tr.meta(size), nil
+}
+
+func (t *trailer) meta(fileSize uint64) chunk.ChunkMeta {
+	m := chunk.ChunkMeta{ID: t.id, Sealed: true, Records: t.records, RawBytes: t.rawBytes,
+		StoredBytes: fileSize, Blocks: int(t.blocks)}
+	if t.records > 0 {
+		m.MinTS, m.MaxTS = decTime(t.minTS), decTime(t.maxTS)
+	}
+	return m
+}
+
+// readSealedMeta reads only the trailer of a sealed chunk.
+func readSealedMeta(path string) (chunk.ChunkMeta, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return chunk.ChunkMeta{}, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return chunk.ChunkMeta{}, err
+	}
+	size := fi.Size()
+	if size < HeaderSize+TrailerSize {
+		return chunk.ChunkMeta{}, &CorruptError{Path: path, Section: "trailer", Reason: fmt.Sprintf("file is %d bytes, too short", size)}
+	}
+	var hb [HeaderSize]byte
+	if _, err := f.ReadAt(hb[:], 0); err != nil {
+		return chunk.ChunkMeta{}, err
+	}
+	if err := checkHeader(hb[:], TypeSealed, VersionSealed, path); err != nil {
+		return chunk.ChunkMeta{}, err
+	}
+	var tb [TrailerSize]byte
+	if _, err := f.ReadAt(tb[:], size-TrailerSize); err != nil {
+		return chunk.ChunkMeta{}, err
+	}
+	t, err := getTrailer(tb[:], path, size-TrailerSize)
+	if err != nil {
+		return chunk.ChunkMeta{}, err
+	}
+	return t.meta(uint64(size)), nil
+}
+
+// sealedReader is an open, memory-mapped sealed chunk.
+type sealedReader struct {
+	path   string
+	data   []byte // the whole file, mapped
+	tr     trailer
+	blocks []blockEntry
+	starts []uint64 // first position of each block
+	dec    *zstd.Decoder
+}
+
+func openSealed(path string, dec *zstd.Decoder) (*sealedReader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	data, err := mapFile(f)
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	r, err := parseSealed(path, data, dec)
+	if err != nil {
+		unmap(data)
+		return nil, err
+	}
+	return r, nil
+}
+
+// parseSealed checks the structure of a sealed chunk held in data: header,
+// trailer and block index checksums, and that every block lies inside the
+// file and the counts add up. Blocks themselves are checked when read.
+func parseSealed(path string, data []byte, dec *zstd.Decoder) (*sealedReader, error) {
+	size := int64(len(data))
+	if size < HeaderSize+TrailerSize {
+		return nil, &CorruptError{Path: path, Section: "trailer", Reason: fmt.Sprintf("file is %d bytes, too short", size)}
+	}
+	if err := checkHeader(data, TypeSealed, VersionSealed, path); err != nil {
+		return nil, err
+	}
+	if data[3] != FlagComplete {
+		return nil, &CorruptError{Path: path, Section: "header", Offset: 3, Reason: fmt.Sprintf("flags %#x, want %#x (complete)", data[3], FlagComplete)}
+	}
+	trOff := size - TrailerSize
+	tr, err := getTrailer(data[trOff:], path, trOff)
+	if err != nil {
+		return nil, err
+	}
+	idxLen := uint64(tr.blocks) * BlockEntrySize
+	if tr.indexOff < HeaderSize || tr.indexOff > uint64(trOff) || uint64(trOff)-tr.indexOff != idxLen {
+		return nil, &CorruptError{Path: path, Section: "trailer", Offset: trOff, Reason: fmt.Sprintf("block index at %d for %d blocks does not fit", tr.indexOff, tr.blocks)}
+	}
+	index := data[tr.indexOff:trOff]
+	if got := crc(index); got != tr.indexCRC {
+		return nil, &CorruptError{Path: path, Section: "block index", Offset: int64(tr.indexOff), Reason: fmt.Sprintf("checksum %08x, stored %08x", got, tr.indexCRC)}
+	}
+	r := &sealedReader{path: path, data: data, tr: tr, dec: dec,
+		blocks: make([]blockEntry, tr.blocks), starts: make([]uint64, tr.blocks)}
+	next, pos := uint64(HeaderSize), uint64(0)
+	for i := range r.blocks {
+		e := getBlockEntry(index[i*BlockEntrySize:])
+		if e.off != next || e.off+uint64(e.clen) > tr.indexOff || e.records == 0 {
+			return nil, &CorruptError{Path: path, Section: "block index", Offset: int64(tr.indexOff) + int64(i)*BlockEntrySize, Reason: fmt.Sprintf("block %d at %d+%d is out of place", i, e.off, e.clen)}
+		}
+		r.blocks[i] = e
+		r.starts[i] = pos
+		next = e.off + uint64(e.clen)
+		pos += uint64(e.records)
+	}
+	if next != tr.indexOff || pos != tr.records {
+		return nil, &CorruptError{Path: path, Section: "block index", Offset: int64(tr.indexOff), Reason: fmt.Sprintf("blocks hold %d records in %d bytes, trailer says %d records", pos, next, tr.records)}
+	}
+	return r, nil
+}
+
+// block decodes block i, verifying its checksum first.
+func (r *sealedReader) block(i int) (*decodedBlock, error) {
+	e := &r.blocks[i]
+	comp := r.data[e.off : e.off+uint64(e.clen)]
+	if got := crc(comp); got != e.sum {
+		return nil, &CorruptError{Path: r.path, Section: fmt.Sprintf("block %d", i), Offset: int64(e.off), Reason: fmt.Sprintf("checksum %08x, stored %08x", got, e.sum)}
+	}
+	if e.ulen > maxBlockPayload {
+		return nil, &CorruptError{Path: r.path, Section: fmt.Sprintf("block %d", i), Offset: int64(e.off), Reason: "decoded size too large"}
+	}
+	payload, err := r.dec.DecodeAll(comp, make([]byte, 0, e.ulen))
+	if err == nil && len(payload) != int(e.ulen) {
+		err = fmt.Errorf("decoded %d bytes, index says %d", len(payload), e.ulen)
+	}
+	if err != nil {
+		return nil, &CorruptError{Path: r.path, Section: fmt.Sprintf("block %d", i), Offset: int64(e.off), Reason: err.Error()}
+	}
+	d, err := decodePayload(payload, int(e.records))
+	if err != nil {
+		return nil, &CorruptError{Path: r.path, Section: fmt.Sprintf("block %d", i), Offset: int64(e.off), Reason: err.Error()}
+	}
+	return d, nil
+}
+
+func (r *sealedReader) close() error {
+	return unmap(r.data)
+}
+
+// blockOf returns the block holding position pos.
+func (r *sealedReader) blockOf(pos uint64) int {
+	lo, hi := 0, len(r.starts)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if r.starts[m] <= pos {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo - 1
+}
+
+
+func newDecoder() (*zstd.Decoder, error) {
+	return zstd.NewReader(nil, zstd.WithDecoderMaxMemory(maxBlockPayload))
+}

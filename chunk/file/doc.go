@@ -1,0 +1,117 @@
+// Package file stores chunks on local disk: an append-only active chunk that
+// survives crashes, and sealed chunks that are sorted, compressed, checksummed
+// and read through mmap.
+//
+//	m, err := file.Open("./data", file.Options{Owner: "glarc import"})
+//	ref, err := m.Append(chunk.Record{SourceTS: ts, IngestTS: now, Raw: line})
+//	err = m.Seal()                    // seal the active chunk now
+//	cur, err := m.OpenCursor(ref.Chunk)
+//	defer cur.Close()
+//	for rec, err := range chunk.Records(cur, false) { ... }
+//
+// # Data directory
+//
+//	DIR/LOCK                 writer lock (flock); holds "pid N on HOST: OWNER, since TIME"
+//	DIR/active/<id>/         active chunks: raw.log, idx.log, attr.log
+//	DIR/chunks/<id>/         sealed chunks: chunk.dat, plus index files
+//	DIR/chunks/<id>.tmp/     a seal in progress; removed by the next writer
+//
+// <id> is the chunk's 13-character base32hex ChunkID. One process at a time
+// writes (it holds LOCK); readers take no lock. A chunk listed in both
+// active/ and chunks/ was sealed just before a crash: the sealed copy wins and
+// the next writer removes the active one.
+//
+// Every file starts with the 4-byte header
+//
+//	+------+------+---------+-------+
+//	| 'i'  | type | version | flags |   flags bit 0: sealed / complete
+//	+------+------+---------+-------+
+//
+// with type 'r' raw.log, 'i' idx.log, 'a' attr.log, 'd' chunk.dat. All
+// integers are little-endian; times are Unix nanoseconds, 0 for "unknown";
+// checksums are CRC-32C (Castagnoli).
+//
+// # Active chunk
+//
+//	raw.log   header ('i','r',1,0) | Raw bytes of each record, back to back
+//	attr.log  header ('i','a',1,0) | attribute sets (chunk.Attributes encoding);
+//	                                 records with recently seen sets share one copy
+//	idx.log   header ('i','i',1,0) | one 56-byte entry per record:
+//
+//	 0  u64 raw offset      offset of Raw in raw.log (entries are contiguous)
+//	 8  u64 attr offset     offset of the attribute set in attr.log
+//	16  u32 raw length
+//	20  u32 attr length
+//	24  i64 SourceTS
+//	32  i64 IngestTS
+//	40  i64 WriteTS
+//	48  u32 CRC-32C of entry bytes [0,48), then Raw, then the attribute bytes
+//	52  u32 reserved, zero
+//
+// A writer buffers and writes raw.log and attr.log before idx.log: the idx.log
+// entry is the commit point. Readers stop at the first entry that is partial
+// or points past the data files; a reopening writer also verifies every
+// checksum and truncates all three files to the last good record, so no
+// half-written record is ever returned.
+//
+// # Sealed chunk (chunk.dat)
+//
+//	+--------------------+  0
+//	| header 'i' 'd' 1 1 |
+//	+--------------------+  4
+//	| block 0            |  zstd frame of a block payload
+//	| block 1 ...        |
+//	+--------------------+  index offset
+//	| block index        |  one 40-byte entry per block
+//	+--------------------+  size-64
+//	| trailer            |  64 bytes
+//	+--------------------+
+//
+// Block index entry (40 bytes):
+//
+//	 0  u64 offset of the compressed block
+//	 8  u32 compressed length
+//	12  u32 decoded payload length
+//	16  u32 records in the block
+//	20  u32 CRC-32C of the compressed bytes
+//	24  i64 smallest record time in the block
+//	32  i64 largest record time in the block
+//
+// Trailer (64 bytes):
+//
+//	 0  [8] ChunkID
+//	 8  u64 records
+//	16  i64 smallest record time (SourceTS, or IngestTS where unknown)
+//	24  i64 largest record time
+//	32  u64 raw bytes (total length of Raw)
+//	40  u64 offset of the block index
+//	48  u32 blocks
+//	52  u32 CRC-32C of the block index
+//	56  u32 reserved, zero
+//	60  u32 CRC-32C of trailer bytes [0,60)
+//
+// Records are in time order (ties keep append order); a record's position
+// in that order is its RecordRef.Pos. A block collects records until about
+// BlockBytes (1 MiB) of raw text, so reading one record decodes at most one
+// block. The block payload, before compression:
+//
+//	uvarint n                   records
+//	n × varint                  SourceTS, zig-zag delta from the previous record (first from 0)
+//	n × varint                  IngestTS, likewise
+//	n × varint                  WriteTS, likewise
+//	uvarint s                   distinct attribute sets in the block
+//	s × attribute set           chunk.Attributes encoding
+//	n × uvarint                 attribute set number of each record
+//	n × uvarint                 length of each Raw
+//	Raw bytes, back to back
+//
+// Metadata (time range, records, raw and stored bytes) comes from the
+// trailer alone. Opening checks the header, the trailer and block index
+// checksums and that the blocks tile the file; each block's checksum is
+// checked before it is decompressed. Any failure is a *CorruptError naming
+// the file, section and offset, matching chunk.ErrCorrupt.
+//
+// Sealing writes chunks/<id>.tmp/chunk.dat, fsyncs it and the directory,
+// renames the directory to chunks/<id>, fsyncs chunks/, then removes the
+// active copy.
+package file

@@ -45,8 +45,8 @@ const maxTagLen = 128
 //	[<PRI>]TIMESTAMP SP [HOSTNAME SP] [TAG SP] MSG
 //
 // PRI is optional (file lines have none; Priority is then -1). TIMESTAMP is
-// `Mmm dd hh:mm:ss` (day padded with a space or zero, or not padded; month
-// name in any case), dated with opts, or an RFC 3339 timestamp (any number
+// `Mmm dd hh:mm:ss[.fraction]` (day padded with a space or zero, or not
+// padded; month name in any case), dated with opts, or an RFC 3339 timestamp (any number
 // of fraction digits), which keeps its own year and offset.
 //
 // HOSTNAME is the first word after the timestamp, unless that word is
@@ -167,7 +167,7 @@ func bsdTime(b []byte, p int, opts *Options) (time.Time, int, error) {
 	if st.day > daysIn(st.month, y) {
 		return time.Time{}, 0, errAt(p+4, ErrBadTimestamp)
 	}
-	return time.Date(y, st.month, st.day, st.h, st.mi, st.s, 0, opts.location()), end, nil
+	return time.Date(y, st.month, st.day, st.h, st.mi, st.s, st.ns, opts.location()), end, nil
 }
 
 // parseBody parses `SP [HOSTNAME SP] [TAG SP] MSG` at b[p:], just after the

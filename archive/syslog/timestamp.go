@@ -149,8 +149,8 @@ func monthOf(a, b, c byte) time.Month {
 
 // bsdStamp is a year-less RFC 3164 timestamp.
 type bsdStamp struct {
-	month         time.Month
-	day, h, mi, s int
+	month             time.Month
+	day, h, mi, s, ns int
 }
 
 // parseBSDStamp parses `Mmm dd hh:mm:ss` at b[off:], with the day
@@ -190,5 +190,14 @@ func parseBSDStamp(b []byte, off int) (bsdStamp, int, error) {
 	if st.h, st.mi, st.s, err = clock(b, i+1); err != nil {
 		return bsdStamp{}, 0, err
 	}
-	return st, i + 9, nil
+	i += 9
+	// Some senders (syslog-ng frac-digits) add a fraction: `10:00:00.123`.
+	if i+1 < len(b) && b[i] == '.' && isDigit(b[i+1]) {
+		i++
+		for scale := 100_000_000; i < len(b) && isDigit(b[i]); i++ {
+			st.ns += int(b[i]-'0') * scale
+			scale /= 10
+		}
+	}
+	return st, i, nil
 }

@@ -11,13 +11,16 @@ import "time"
 //     starts on December 20 started the year before.
 //  2. Every later stamp gets the year of the stamp before it, plus one when
 //     the month goes back by more than six months (Dec → Jan: the file
-//     crossed New Year), minus one when it goes forward by more than six
-//     months (a stray December line after January ones; the next January
-//     line comes back to the later year).
+//     crossed New Year; also Nov → Feb after a quiet spell), minus one when
+//     it goes from January to December (a stray December line, e.g. clock
+//     skew around midnight, after January ones; the next January line
+//     comes back to the later year).
 //
-// So a file spanning several New Years is dated right as long as it is in
-// order and its last stamps are near ref. A YearGuesser is not safe for
-// concurrent use; use one per file.
+// A rotated log covering less than about eleven months before ref is dated
+// right. A file that starts more than a year before ref gets its first
+// year too late, since only the first stamp is compared with ref: the
+// caller may pass a better ref. A YearGuesser is not safe for concurrent
+// use; use one per file.
 type YearGuesser struct {
 	ref   time.Time
 	year  int
@@ -43,7 +46,7 @@ func (g *YearGuesser) Year(month time.Month, day int) int {
 		}
 	case int(month)-int(g.month) < -6:
 		g.year++
-	case int(month)-int(g.month) > 6:
+	case g.month == time.January && month == time.December:
 		g.year--
 	}
 	g.month = month

@@ -1,6 +1,9 @@
 package tokenizer
 
-import "iter"
+import (
+	"iter"
+	"slices"
+)
 
 // Length limits of an index token, in bytes.
 const (
@@ -11,23 +14,29 @@ const (
 // uuidLen is the length of a UUID in its 8-4-4-4-12 text form.
 const uuidLen = 36
 
-// Bit sets of the token bytes: tokenLo for bytes 0..63 ('-', '0'..'9'),
-// tokenHi for bytes 64..127 ('A'..'Z', '_', 'a'..'z').
+// Byte classes, looked up in classes: a constant string, so the table is
+// neither mutable state nor initialised at run time. TestClasses checks it
+// against the definitions.
 const (
-	tokenLo = 1<<'-' | (1<<10-1)<<'0'
-	tokenHi = (1<<26-1)<<('A'-64) | 1<<('_'-64) | (1<<26-1)<<('a'-64)
+	classToken  = 1 << 0 // ASCII letter, digit, '_' or '-'
+	classLetter = 1 << 1 // ASCII letter
 )
 
+// classes holds the class bits of every byte value.
+const classes = "" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x00\x00\x00\x00\x00\x00" +
+	"\x00\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x00\x00\x00\x00\x01" +
+	"\x00\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+
 // IsTokenByte reports whether c is an ASCII letter, digit, '_' or '-'.
-func IsTokenByte(c byte) bool {
-	if c < 64 {
-		return tokenLo&(uint64(1)<<c) != 0
-	}
-	if c < 128 {
-		return tokenHi&(uint64(1)<<(c-64)) != 0
-	}
-	return false
-}
+func IsTokenByte(c byte) bool { return classes[c]&classToken != 0 }
+
+func isLetter(c byte) bool { return classes[c]&classLetter != 0 }
 
 // lower returns c with ASCII upper-case letters mapped to lower case.
 func lower(c byte) byte {
@@ -45,14 +54,15 @@ func upper(c byte) byte {
 	return c
 }
 
-func isLetter(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }
-
 func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c|0x20 && c|0x20 <= 'f' }
 
 // Lower appends the ASCII-lowercased b to dst. Other bytes are copied as is.
 func Lower(dst, b []byte) []byte {
-	for _, c := range b {
-		dst = append(dst, lower(c))
+	n := len(dst)
+	dst = slices.Grow(dst, len(b))[:n+len(b)]
+	out := dst[n:]
+	for i, c := range b {
+		out[i] = lower(c)
 	}
 	return dst
 }
@@ -132,11 +142,16 @@ func Append(dst []byte, ends []int, line []byte) ([]byte, []int) {
 			continue
 		}
 		start := i
-		letter := false
-		for i < len(line) && IsTokenByte(line[i]) {
-			letter = letter || isLetter(line[i])
+		var class byte
+		for i < len(line) {
+			cl := classes[line[i]]
+			if cl&classToken == 0 {
+				break
+			}
+			class |= cl
 			i++
 		}
+		letter := class&classLetter != 0
 		// The same rules as IsIndexToken, checked on the run itself.
 		if n := i - start; n < MinTokenLen || n > MaxTokenLen || !letter {
 			continue

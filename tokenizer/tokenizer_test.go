@@ -219,3 +219,12 @@ func TestAppendAgreesWithContainsToken(t *testing.T) {
 		}
 	}
 }
+
+func TestClasses(t *testing.T) {
+	for c := range 256 {
+		b := byte(c)
+		letter := 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z'
+		// The letter class is visible through IsIndexToken: "1x" has a letter.
+		require.Equal(t, letter, tokenizer.IsIndexToken([]byte{'1', b}), "byte %#x", c)
+	}
+}

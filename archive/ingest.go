@@ -1,0 +1,533 @@
+package archive
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"glarc/archive/input"
+	"glarc/archive/loki"
+	"glarc/archive/syslog"
+	"glarc/chunk"
+)
+
+// AttrFile is the attribute import adds: the path a record was read from.
+const AttrFile = "file"
+
+// Batching of the ingest pipeline.
+const (
+	batchBytes = 256 << 10 // raw text per parse batch
+	batchLines = 4096      // lines per parse batch
+	detectHead = 64 << 10  // bytes looked at to detect the format
+	// maxDocument bounds a whole-document input (a Loki push body).
+	maxDocument = 256 << 20
+)
+
+// Source is one input: a file or a stream.
+type Source struct {
+	// Name is the path as given, or "-" for stdin. It becomes the file attribute.
+	Name string
+	// Open opens the raw (possibly compressed) bytes.
+	Open func() (io.ReadCloser, error)
+	// Size is the raw size in bytes, or -1 when unknown (progress only).
+	Size int64
+	// ModTime dates year-less timestamps; zero means the import time.
+	ModTime time.Time
+}
+
+// FileSource describes a file on disk.
+func FileSource(path string) (Source, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return Source{}, err
+	}
+	if fi.IsDir() {
+		return Source{}, fmt.Errorf("%s is a directory", path)
+	}
+	return Source{Name: path, Size: fi.Size(), ModTime: fi.ModTime(),
+		Open: func() (io.ReadCloser, error) { return os.Open(path) }}, nil
+}
+
+// ReaderSource describes a stream such as stdin.
+func ReaderSource(name string, r io.Reader) Source {
+	return Source{Name: name, Size: -1, Open: func() (io.ReadCloser, error) { return io.NopCloser(r), nil }}
+}
+
+// ImportOptions tune an import. The zero value detects formats and uses
+// the local time zone.
+type ImportOptions struct {
+	// Format forces an input format; input.FormatAuto detects it per source.
+	Format input.Format
+	// Year overrides the year of year-less timestamps (0: from the file's
+	// modification time, with the December → January rollover handled).
+	Year int
+	// Location is the zone of timestamps that carry none (nil: time.Local).
+	Location *time.Location
+	// Workers is the number of parse workers (0: GOMAXPROCS).
+	Workers int
+	// MaxLine bounds one line (0: input.DefaultMaxLine).
+	MaxLine int
+	// Progress, if set, is called after each batch from the importing goroutine.
+	Progress func(Progress)
+	// Now is the clock for IngestTS (nil: time.Now).
+	Now func() time.Time
+	// NoSeal leaves the last active chunk unsealed at the end.
+	NoSeal bool
+}
+
+// Progress is reported while importing.
+type Progress struct {
+	Source  string
+	Format  input.Format
+	Read    int64 // raw bytes read from all sources so far
+	Records int64 // records appended so far
+}
+
+// Summary says what an import did.
+type Summary struct {
+	Files    int   // sources read (fully or partly)
+	Failed   int   // sources with an error
+	Records  int64 // records appended
+	RawLines int64 // lines kept raw because they did not parse
+	Bytes    int64 // raw (possibly compressed) bytes read
+	Text     int64 // bytes of record text archived
+	Elapsed  time.Duration
+}
+
+func (s Summary) String() string {
+	secs := max(s.Elapsed.Seconds(), 1e-9)
+	return fmt.Sprintf("imported %d %s: %d records, %s in %.2fs (%.1f MB/s), %d %s kept raw, %d failed",
+		s.Files, plural(s.Files, "file", "files"), s.Records, humanBytes(s.Bytes), s.Elapsed.Seconds(),
+		float64(s.Bytes)/secs/1e6, s.RawLines, plural(int(s.RawLines), "line", "lines"), s.Failed)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// SourceError is an import error tied to one source.
+type SourceError struct {
+	Source string
+	Err    error
+}
+
+func (e *SourceError) Error() string { return fmt.Sprintf("import %s: %v", e.Source, e.Err) }
+func (e *SourceError) Unwrap() error { return e.Err }
+
+// Import reads every source in order and appends its records. A source that
+// fails (unreadable, truncated .gz, a line over the limit) is reported and
+// the others are still imported; every record read before the failure is
+// kept. The returned error joins the *SourceError of each failed source; a
+// failure to write the archive stops the import.
+func (a *Archive) Import(ctx context.Context, sources []Source, opts ImportOptions) (Summary, error) {
+	start := time.Now()
+	imp := &importer{a: a, opts: opts}
+	if imp.opts.Now == nil {
+		imp.opts.Now = time.Now
+	}
+	imp.opts.Workers = cmp.Or(imp.opts.Workers, runtime.GOMAXPROCS(0))
+	if imp.opts.Location == nil {
+		imp.opts.Location = time.Local
+	}
+	var errs []error
+	for _, src := range sources {
+		if err := ctx.Err(); err != nil {
+			errs = append(errs, err)
+			break
+		}
+		err := imp.importSource(ctx, src)
+		imp.sum.Files++
+		var werr *writeError
+		if errors.As(err, &werr) {
+			errs = append(errs, werr.err)
+			break
+		}
+		if err != nil {
+			imp.sum.Failed++
+			errs = append(errs, &SourceError{Source: src.Name, Err: err})
+		}
+	}
+	if !opts.NoSeal {
+		if err := a.chunks.Seal(); err != nil && !errors.Is(err, chunk.ErrNoActiveChunk) {
+			errs = append(errs, err)
+		}
+	} else if err := a.chunks.Flush(); err != nil {
+		errs = append(errs, err)
+	}
+	imp.sum.Bytes = imp.read.Load()
+	imp.sum.Elapsed = time.Since(start)
+	return imp.sum, errors.Join(errs...)
+}
+
+// writeError marks a failure to write the archive, which ends the import.
+type writeError struct{ err error }
+
+func (e *writeError) Error() string { return e.err.Error() }
+
+type importer struct {
+	a    *Archive
+	opts ImportOptions
+	sum  Summary
+	read atomic.Int64
+}
+
+// countingReader counts raw bytes for progress.
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+func (imp *importer) importSource(ctx context.Context, src Source) error {
+	rc, err := src.Open()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	dr, _, err := input.Open(countingReader{r: rc, n: &imp.read})
+	if err != nil {
+		return err
+	}
+	defer dr.Close()
+	br := bufio.NewReaderSize(dr, detectHead)
+	format := imp.opts.Format
+	if format == input.FormatAuto {
+		head, _ := br.Peek(detectHead)
+		format = input.DetectHead(head)
+	}
+	ingest := imp.opts.Now()
+	p := &lineParser{format: format, file: src.Name, loc: imp.opts.Location, ingest: ingest}
+	ref := cmp.Or(src.ModTime, ingest)
+	p.year = cmp.Or(imp.opts.Year, ref.In(imp.opts.Location).Year())
+	var years *syslog.YearGuesser
+	if imp.opts.Year == 0 {
+		years = syslog.NewYearGuesser(ref.In(imp.opts.Location))
+	}
+	switch format {
+	case input.FormatLokiPushJSON, input.FormatLokiPushProto:
+		return imp.importDocument(br, p)
+	case input.FormatLokiDefault:
+		return imp.importSequential(ctx, br, p)
+	}
+	return imp.importParallel(ctx, br, p, years)
+}
+
+func (imp *importer) append(rec chunk.Record) error {
+	if _, err := imp.a.chunks.Append(rec); err != nil {
+		return &writeError{err}
+	}
+	imp.sum.Records++
+	imp.sum.Text += int64(len(rec.Raw))
+	return nil
+}
+
+func (imp *importer) progress(src string, f input.Format) {
+	if imp.opts.Progress != nil {
+		imp.opts.Progress(Progress{Source: src, Format: f, Read: imp.read.Load(), Records: imp.sum.Records})
+	}
+}
+
+// importDocument reads a whole push body and appends its entries.
+func (imp *importer) importDocument(r io.Reader, p *lineParser) error {
+	body, err := io.ReadAll(io.LimitReader(r, maxDocument+1))
+	if err != nil {
+		return err
+	}
+	if len(body) > maxDocument {
+		return fmt.Errorf("%s document larger than %d bytes", p.format, maxDocument)
+	}
+	var entries []loki.Entry
+	if p.format == input.FormatLokiPushJSON {
+		entries, err = loki.DecodePushJSON(body)
+	} else {
+		entries, err = loki.DecodePushProto(body)
+	}
+	if err != nil {
+		return fmt.Errorf("decode %s: %w", p.format, err)
+	}
+	for _, e := range entries {
+		e.Labels[AttrFile] = p.file
+		if err := imp.append(e.Record(p.ingest)); err != nil {
+			return err
+		}
+	}
+	imp.progress(p.file, p.format)
+	return nil
+}
+
+// importSequential handles formats whose lines depend on each other
+// (logcli default output joins continuation lines).
+func (imp *importer) importSequential(ctx context.Context, r io.Reader, p *lineParser) error {
+	lr := input.NewLineReader(r, imp.opts.MaxLine)
+	var dump loki.DefaultDump
+	var lineErrs []error
+	emit := func(e loki.Entry) error {
+		e.Labels[AttrFile] = p.file
+		return imp.append(e.Record(p.ingest))
+	}
+	for n := 0; ; n++ {
+		if n%batchLines == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			imp.progress(p.file, p.format)
+		}
+		line, err := lr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if errors.Is(err, input.ErrLineTooLong) {
+			lineErrs = append(lineErrs, err)
+			continue
+		}
+		if err != nil {
+			if e, ok := dump.Flush(); ok {
+				if werr := emit(e); werr != nil {
+					return werr
+				}
+			}
+			return err
+		}
+		e, ok, perr := dump.Add(line.Text)
+		if ok {
+			if err := emit(e); err != nil {
+				return err
+			}
+		}
+		if perr != nil {
+			imp.sum.RawLines++
+			if err := imp.append(p.rawRecord(bytes.Clone(line.Text))); err != nil {
+				return err
+			}
+		}
+	}
+	if e, ok := dump.Flush(); ok {
+		if err := emit(e); err != nil {
+			return err
+		}
+	}
+	imp.progress(p.file, p.format)
+	return errors.Join(lineErrs...)
+}
+
+// batch is a run of lines handed to a parse worker.
+type batch struct {
+	buf  []byte
+	ends []int
+	out  chan []parsed // receives the parsed records; capacity 1
+}
+
+type parsed struct {
+	rec      chunk.Record
+	yearless bool
+	raw      bool // did not parse: archived raw
+}
+
+// importParallel reads lines in one goroutine, parses batches in
+// imp.opts.Workers goroutines and appends in input order here.
+func (imp *importer) importParallel(ctx context.Context, r io.Reader, p *lineParser, years *syslog.YearGuesser) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	g, gctx := errgroup.WithContext(ctx)
+	jobs := make(chan *batch, imp.opts.Workers)
+	ordered := make(chan *batch, 2*imp.opts.Workers+2)
+	var readErr error // set by the reader before it closes ordered
+	g.Go(func() error {
+		defer close(ordered)
+		defer close(jobs)
+		lr := input.NewLineReader(r, imp.opts.MaxLine)
+		var lineErrs []error
+		b := &batch{}
+		send := func() bool {
+			b.out = make(chan []parsed, 1)
+			select {
+			case ordered <- b:
+			case <-gctx.Done():
+				return false
+			}
+			select {
+			case jobs <- b:
+			case <-gctx.Done():
+				return false
+			}
+			b = &batch{}
+			return true
+		}
+		for {
+			line, err := lr.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if errors.Is(err, input.ErrLineTooLong) {
+				lineErrs = append(lineErrs, err)
+				continue
+			}
+			if err != nil {
+				lineErrs = append(lineErrs, err)
+				break
+			}
+			if b.buf == nil {
+				b.buf = make([]byte, 0, max(batchBytes, len(line.Text)))
+			}
+			b.buf = append(b.buf, line.Text...)
+			b.ends = append(b.ends, len(b.buf))
+			if len(b.buf) >= batchBytes || len(b.ends) >= batchLines {
+				if !send() {
+					return gctx.Err()
+				}
+			}
+		}
+		if len(b.ends) > 0 && !send() {
+			return gctx.Err()
+		}
+		readErr = errors.Join(lineErrs...)
+		return nil
+	})
+	for range imp.opts.Workers {
+		g.Go(func() error {
+			for b := range jobs {
+				out := make([]parsed, len(b.ends))
+				prev := 0
+				for i, end := range b.ends {
+					p.parse(b.buf[prev:end:end], &out[i])
+					prev = end
+				}
+				b.out <- out
+			}
+			return nil
+		})
+	}
+	var appendErr error
+	for b := range ordered {
+		var out []parsed
+		select {
+		case out = <-b.out:
+		case <-gctx.Done():
+		}
+		if out == nil {
+			break
+		}
+		for i := range out {
+			pr := &out[i]
+			if pr.yearless && years != nil {
+				pr.rec.SourceTS = redate(years, pr.rec.SourceTS)
+			}
+			if pr.raw {
+				imp.sum.RawLines++
+			}
+			if appendErr = imp.append(pr.rec); appendErr != nil {
+				break
+			}
+		}
+		if appendErr != nil {
+			break
+		}
+		imp.progress(p.file, p.format)
+	}
+	if appendErr != nil {
+		// Stop the reader and workers; drain what is queued so the reader
+		// can close ordered.
+		cancel()
+		for range ordered {
+		}
+	}
+	gerr := g.Wait()
+	if appendErr != nil {
+		return appendErr
+	}
+	if gerr != nil {
+		return gerr
+	}
+	return readErr
+}
+
+// redate gives a year-less timestamp the year the guesser assigns.
+func redate(years *syslog.YearGuesser, t time.Time) time.Time {
+	y := years.Year(t.Month(), t.Day())
+	if y == t.Year() {
+		return t
+	}
+	d := time.Date(y, t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), t.Location())
+	if d.Month() != t.Month() { // Feb 29 in a year without one
+		return t
+	}
+	return d
+}
+
+// lineParser turns one line into a record. It is shared by the parse
+// workers and holds no mutable state.
+type lineParser struct {
+	format input.Format
+	file   string
+	loc    *time.Location
+	year   int
+	ingest time.Time
+}
+
+func (p *lineParser) rawRecord(line []byte) chunk.Record {
+	return chunk.Record{IngestTS: p.ingest, Attrs: chunk.Attributes{AttrFile: p.file}, Raw: line}
+}
+
+func (p *lineParser) parse(line []byte, out *parsed) {
+	switch p.format {
+	case input.FormatSyslog, input.FormatRFC5424, input.FormatRFC3339:
+		m, err := syslog.Parse(line, syslog.Options{Year: p.year, Location: p.loc})
+		if err != nil {
+			break
+		}
+		attrs := make(chunk.Attributes, 6)
+		m.AppendAttrs(attrs)
+		attrs[AttrFile] = p.file
+		*out = parsed{rec: chunk.Record{SourceTS: m.Timestamp, IngestTS: p.ingest, Attrs: attrs, Raw: line},
+			yearless: !m.HasYear && !m.Timestamp.IsZero()}
+		return
+	case input.FormatLokiJSONL:
+		if len(bytes.TrimSpace(line)) == 0 {
+			break
+		}
+		e, err := loki.ParseJSONLLine(line)
+		if err != nil {
+			break
+		}
+		if e.Labels == nil {
+			e.Labels = make(chunk.Attributes, 1)
+		}
+		e.Labels[AttrFile] = p.file
+		*out = parsed{rec: e.Record(p.ingest)}
+		return
+	case input.FormatRaw, input.FormatLokiRaw:
+		*out = parsed{rec: p.rawRecord(line)}
+		return
+	}
+	*out = parsed{rec: p.rawRecord(line), raw: true}
+}

@@ -10,9 +10,10 @@ import (
 // blockBuilder collects records of one block and encodes its payload:
 //
 //	uvarint n                      records in the block
-//	n × varint  SourceTS delta     zig-zag, ns, from the previous record (first from 0)
-//	n × varint  IngestTS delta
-//	n × varint  WriteTS delta
+//	u8 unit, n × varint SourceTS   zig-zag deltas from the previous record (first from 0),
+//	                               in the column's unit: 0 ns, 1 µs, 2 ms, 3 s
+//	u8 unit, n × varint IngestTS
+//	u8 unit, n × varint WriteTS
 //	uvarint s                      distinct attribute sets
 //	s × attribute set              chunk.Attributes encoding
 //	n × uvarint set number         0..s-1
@@ -68,10 +69,32 @@ func (b *blockBuilder) add(src, ingest, wrte int64, attrs, raw []byte) {
 	b.raw = append(b.raw, raw...)
 }
 
+// Time column units. Stored on disk: never renumber.
+const (
+	unitNano   byte = 0
+	unitMicro  byte = 1
+	unitMilli  byte = 2
+	unitSecond byte = 3
+)
+
+var unitNanos = [...]int64{unitNano: 1, unitMicro: 1e3, unitMilli: 1e6, unitSecond: 1e9}
+
+// appendDeltas appends a time column: the coarsest unit that divides every
+// delta, then the deltas in that unit. Second-resolution stamps cost a
+// byte or less per record instead of five.
 func appendDeltas(dst []byte, v []int64) []byte {
+	unit := unitSecond
 	var prev int64
 	for _, x := range v {
-		dst = binary.AppendVarint(dst, x-prev)
+		for unit > unitNano && (x-prev)%unitNanos[unit] != 0 {
+			unit--
+		}
+		prev = x
+	}
+	dst = append(dst, unit)
+	prev = 0
+	for _, x := range v {
+		dst = binary.AppendVarint(dst, (x-prev)/unitNanos[unit])
 		prev = x
 	}
 	return dst
@@ -157,9 +180,18 @@ func (r *payloadReader) varint(what string) int64 {
 }
 
 func (r *payloadReader) deltas(dst []int64, what string) {
+	if r.err != nil {
+		return
+	}
+	if r.off >= len(r.b) || int(r.b[r.off]) >= len(unitNanos) {
+		r.fail("bad " + what + " unit")
+		return
+	}
+	unit := unitNanos[r.b[r.off]]
+	r.off++
 	var prev int64
 	for i := range dst {
-		prev += r.varint(what)
+		prev += r.varint(what) * unit
 		dst[i] = prev
 	}
 }
@@ -172,7 +204,7 @@ func decodePayload(payload []byte, want int) (*decodedBlock, error) {
 	if r.err == nil && n != uint64(want) {
 		return nil, fmt.Errorf("block holds %d records, index says %d", n, want)
 	}
-	// Every record takes at least 5 bytes of columns: check before allocating.
+	// Every record takes at least 5 bytes of columns (3 times, set, length): check before allocating.
 	if r.err == nil && n > uint64(len(payload))/5 {
 		return nil, fmt.Errorf("record count %d too large for %d payload bytes", n, len(payload))
 	}

@@ -96,9 +96,11 @@
 // block. The block payload, before compression:
 //
 //	uvarint n                   records
-//	n × varint                  SourceTS, zig-zag delta from the previous record (first from 0)
-//	n × varint                  IngestTS, likewise
-//	n × varint                  WriteTS, likewise
+//	u8 unit, n × varint         SourceTS: zig-zag deltas from the previous record (first
+//	                            from 0) in the unit: 0 ns, 1 µs, 2 ms, 3 s (the coarsest
+//	                            that divides every delta)
+//	u8 unit, n × varint         IngestTS, likewise
+//	u8 unit, n × varint         WriteTS, likewise
 //	uvarint s                   distinct attribute sets in the block
 //	s × attribute set           chunk.Attributes encoding
 //	n × uvarint                 attribute set number of each record

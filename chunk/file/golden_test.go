@@ -71,11 +71,14 @@ func TestGoldenLayout(t *testing.T) {
 	require.NoError(t, m.Close())
 	var payload []byte
 	payload = binary.AppendUvarint(payload, 2)
-	payload = binary.AppendVarint(payload, src2.UnixNano())
-	payload = binary.AppendVarint(payload, src1.UnixNano()-src2.UnixNano())
-	payload = binary.AppendVarint(payload, ing.UnixNano())
+	payload = append(payload, 3) // seconds
+	payload = binary.AppendVarint(payload, src2.Unix())
+	payload = binary.AppendVarint(payload, src1.Unix()-src2.Unix())
+	payload = append(payload, 3)
+	payload = binary.AppendVarint(payload, ing.Unix())
 	payload = binary.AppendVarint(payload, 0)
-	payload = binary.AppendVarint(payload, wts.UnixNano())
+	payload = append(payload, 3)
+	payload = binary.AppendVarint(payload, wts.Unix())
 	payload = binary.AppendVarint(payload, 0)
 	payload = binary.AppendUvarint(payload, 1)
 	payload = append(payload, attrEnc...)

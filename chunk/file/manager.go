@@ -268,7 +268,8 @@ func (m *Manager) Append(rec chunk.Record) (chunk.RecordRef, error) {
 		m.active = w
 		m.mu.Unlock()
 	}
-	rec.WriteTS = m.opts.Now()
+	// WriteTS is kept to the millisecond: finer adds bytes, not information.
+	rec.WriteTS = m.opts.Now().Truncate(time.Millisecond)
 	pos := w.records
 	if err := w.append(&rec); err != nil {
 		return chunk.RecordRef{}, fmt.Errorf("append to chunk %s: %w", w.id, err)

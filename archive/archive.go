@@ -34,6 +34,9 @@ type Options struct {
 	MaxChunkBytes int64
 	// Logger for archive events; nil discards them.
 	Logger *slog.Logger
+	// OnSealed, if set, is called from the sealing goroutine after each
+	// chunk is sealed (to index it, for example).
+	OnSealed func(chunk.ChunkMeta)
 }
 
 // Archive is an opened data directory.
@@ -54,6 +57,7 @@ func Open(dir string, opts Options) (*Archive, error) {
 		Owner:         cmp.Or(opts.Owner, "glarc"),
 		MaxChunkBytes: opts.MaxChunkBytes,
 		Logger:        log,
+		OnSealed:      opts.OnSealed,
 	})
 	if err != nil {
 		return nil, err
@@ -88,3 +92,24 @@ func (a *Archive) Files() *file.Manager { return a.chunks }
 
 // Close flushes and closes everything and releases the lock.
 func (a *Archive) Close() error { return a.chunks.Close() }
+
+// Append appends records in order to the active chunk. It is safe for
+// concurrent use; records of one call stay together. They are visible to
+// readers in other processes after Flush, and survive a crash after Sync.
+func (a *Archive) Append(recs []chunk.Record) error {
+	for i := range recs {
+		if _, err := a.chunks.Append(recs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Flush makes appended records visible to readers in other processes.
+func (a *Archive) Flush() error { return a.chunks.Flush() }
+
+// Sync makes appended records durable.
+func (a *Archive) Sync() error { return a.chunks.Sync() }
+
+// Seal seals the active chunk now (chunk.ErrNoActiveChunk if it is empty).
+func (a *Archive) Seal() error { return a.chunks.Seal() }

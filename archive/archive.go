@@ -17,6 +17,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"sync"
 
 	"glarc/chunk"
 	"glarc/chunk/file"
@@ -41,9 +42,11 @@ type Options struct {
 
 // Archive is an opened data directory.
 type Archive struct {
-	dir    string
-	chunks *file.Manager
-	log    *slog.Logger
+	// appendMu keeps the records of one Append call together.
+	appendMu sync.Mutex
+	dir      string
+	chunks   *file.Manager
+	log      *slog.Logger
 }
 
 // Open opens dir for writing, creating it if needed. It takes the writer
@@ -97,6 +100,8 @@ func (a *Archive) Close() error { return a.chunks.Close() }
 // concurrent use; records of one call stay together. They are visible to
 // readers in other processes after Flush, and survive a crash after Sync.
 func (a *Archive) Append(recs []chunk.Record) error {
+	a.appendMu.Lock()
+	defer a.appendMu.Unlock()
 	for i := range recs {
 		if _, err := a.chunks.Append(recs[i]); err != nil {
 			return err

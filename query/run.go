@@ -1,0 +1,514 @@
+package query
+
+import (
+	"bytes"
+	"cmp"
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"glarc/chunk"
+)
+
+// ErrInvertedRange means Options.Since is after Options.Until.
+var ErrInvertedRange = errors.New("query: since is after until")
+
+// Options control Run and Count.
+type Options struct {
+	// Since and Until bound Record.Time, both inclusive; zero leaves that
+	// side open.
+	Since, Until time.Time
+	// Reverse yields the newest records first.
+	Reverse bool
+	// Limit stops after this many records; 0 means no limit.
+	Limit int
+	// Candidates narrows each chunk to candidate positions; nil scans
+	// every record.
+	Candidates CandidateSource
+	// Explain, when set, is filled with what the query did per chunk.
+	Explain *Explain
+}
+
+// ctxCheckEvery is how many records a stream reads between checks of the
+// context.
+const ctxCheckEvery = 1024
+
+// Run answers q from the chunks of m: every matching record in
+// [opt.Since, opt.Until], ordered by (Record.Time, chunk ID, position),
+// oldest first, or newest first with opt.Reverse. The first error ends the
+// sequence. Every cursor Run opens is closed when the sequence ends, also
+// when the consumer stops early.
+func Run(ctx context.Context, m chunk.Manager, q *Query, opt Options) iter.Seq2[chunk.Record, error] {
+	return func(yield func(chunk.Record, error) bool) {
+		streams, err := plan(m, q, opt)
+		if err != nil {
+			yield(chunk.Record{}, err)
+			return
+		}
+		h := &streamHeap{reverse: opt.Reverse}
+		defer func() {
+			// Streams still in the heap were not read to the end. Closing
+			// twice is harmless; errors here follow an error already
+			// yielded, or a consumer that left.
+			for _, s := range h.s {
+				s.ex.Stopped = true
+				_ = s.close()
+			}
+		}()
+		err = merge(ctx, m, q, opt, streams, h, yield)
+		if err == nil {
+			for _, s := range h.s {
+				if err = s.close(); err != nil {
+					break
+				}
+			}
+		}
+		if err != nil && err != errConsumerStopped {
+			yield(chunk.Record{}, err)
+		}
+	}
+}
+
+// errConsumerStopped is merge's way of saying yield returned false.
+var errConsumerStopped = errors.New("consumer stopped")
+
+// merge runs the k-way merge. Chunks wait in pending, ordered by the time
+// at which the merge frontier reaches them, and join the heap only then.
+func merge(ctx context.Context, m chunk.Manager, q *Query, opt Options, pending []*stream,
+	h *streamHeap, yield func(chunk.Record, error) bool) error {
+	// Unsealed chunks may gain records outside the range their metadata
+	// showed, so they join first.
+	slices.SortStableFunc(pending, func(a, b *stream) int {
+		if a.meta.Sealed != b.meta.Sealed {
+			if !a.meta.Sealed {
+				return -1
+			}
+			return 1
+		}
+		if opt.Reverse {
+			return cmp.Or(b.meta.MaxTS.Compare(a.meta.MaxTS), bytes.Compare(b.meta.ID[:], a.meta.ID[:]))
+		}
+		return cmp.Or(a.meta.MinTS.Compare(b.meta.MinTS), bytes.Compare(a.meta.ID[:], b.meta.ID[:]))
+	})
+	reached := func(s *stream) bool {
+		if len(h.s) == 0 || !s.meta.Sealed {
+			return true
+		}
+		if opt.Reverse {
+			return !s.meta.MaxTS.Before(h.s[0].t)
+		}
+		return !s.meta.MinTS.After(h.s[0].t)
+	}
+	var returned int
+	for {
+		for len(pending) > 0 && reached(pending[0]) {
+			s := pending[0]
+			pending = pending[1:]
+			ok, err := s.open(ctx, m, q, opt)
+			if err == nil && ok {
+				ok, err = s.advance(ctx, q, opt)
+				if err == nil && !ok {
+					err = s.close()
+				}
+			}
+			if err != nil {
+				_ = s.close()
+				return err
+			}
+			if ok {
+				heap.Push(h, s)
+			}
+		}
+		if len(h.s) == 0 {
+			return nil
+		}
+		s := h.s[0]
+		returned++
+		if opt.Explain != nil {
+			opt.Explain.Returned++
+		}
+		if !yield(s.rec, nil) {
+			return errConsumerStopped
+		}
+		if opt.Limit > 0 && returned >= opt.Limit {
+			return nil
+		}
+		ok, err := s.advance(ctx, q, opt)
+		if err != nil {
+			return err
+		}
+		if ok {
+			heap.Fix(h, 0)
+			continue
+		}
+		heap.Pop(h)
+		if err := s.close(); err != nil {
+			return err
+		}
+	}
+}
+
+// Count returns the number of records Run would yield (at most opt.Limit
+// when set), without ordering them. A query that matches everything counts
+// sealed chunks wholly inside the time range from their metadata.
+func Count(ctx context.Context, m chunk.Manager, q *Query, opt Options) (uint64, error) {
+	streams, err := plan(m, q, opt)
+	if err != nil {
+		return 0, err
+	}
+	opt.Reverse = false
+	var n uint64
+	limit := uint64(opt.Limit)
+	for _, s := range streams {
+		if limit > 0 && n >= limit {
+			break
+		}
+		if q.MatchesAll() && opt.Candidates == nil && s.meta.Sealed && within(s.meta, opt.Since, opt.Until) {
+			c := s.meta.Records
+			if limit > 0 && n+c > limit {
+				c = limit - n
+			}
+			s.ex.Status, s.ex.Source, s.ex.Reason = StatusCounted, "metadata", "every record matches"
+			s.ex.Candidates, s.ex.Matched = s.meta.Records, c
+			n += c
+			continue
+		}
+		k, err := countStream(ctx, m, q, opt, s, limit-n)
+		n += k
+		if err != nil {
+			return n, err
+		}
+	}
+	if opt.Explain != nil {
+		opt.Explain.Returned = n
+	}
+	return n, nil
+}
+
+// countStream counts the matches of one chunk, at most limit (0 = all).
+func countStream(ctx context.Context, m chunk.Manager, q *Query, opt Options, s *stream, limit uint64) (n uint64, err error) {
+	ok, err := s.open(ctx, m, q, opt)
+	if err != nil || !ok {
+		return 0, err
+	}
+	defer func() { err = errors.Join(err, s.close()) }()
+	for {
+		ok, err := s.advance(ctx, q, opt)
+		if err != nil || !ok {
+			return n, err
+		}
+		n++
+		if limit > 0 && n >= limit {
+			s.ex.Stopped = true
+			return n, nil
+		}
+	}
+}
+
+// within reports whether every record of the chunk lies in [since, until].
+func within(meta chunk.ChunkMeta, since, until time.Time) bool {
+	return (since.IsZero() || !meta.MinTS.Before(since)) && (until.IsZero() || !meta.MaxTS.After(until))
+}
+
+// plan lists the chunks, fills the explain entries, and returns a stream
+// for every chunk whose time range overlaps [opt.Since, opt.Until].
+func plan(m chunk.Manager, q *Query, opt Options) ([]*stream, error) {
+	if !opt.Since.IsZero() && !opt.Until.IsZero() && opt.Since.After(opt.Until) {
+		return nil, fmt.Errorf("%w: %s > %s", ErrInvertedRange,
+			opt.Since.Format(time.RFC3339Nano), opt.Until.Format(time.RFC3339Nano))
+	}
+	metas, err := m.List()
+	if err != nil {
+		return nil, fmt.Errorf("query: list chunks: %w", err)
+	}
+	slices.SortFunc(metas, func(a, b chunk.ChunkMeta) int { return bytes.Compare(a.ID[:], b.ID[:]) })
+	entries := make([]ChunkExplain, len(metas))
+	streams := make([]*stream, 0, len(metas))
+	for i, meta := range metas {
+		ex := &entries[i]
+		*ex = ChunkExplain{ID: meta.ID, MinTS: meta.MinTS, MaxTS: meta.MaxTS, Records: meta.Records}
+		if !meta.Overlaps(opt.Since, opt.Until) {
+			ex.Status = StatusPruned
+			continue
+		}
+		streams = append(streams, &stream{meta: meta, ex: ex, reverse: opt.Reverse})
+	}
+	if e := opt.Explain; e != nil {
+		*e = Explain{Query: q.String(), Since: opt.Since, Until: opt.Until, Reverse: opt.Reverse, Limit: opt.Limit, Chunks: entries}
+	}
+	return streams, nil
+}
+
+// stream walks the matching records of one chunk in time order (reversed
+// when reverse is set).
+type stream struct {
+	meta    chunk.ChunkMeta
+	ex      *ChunkExplain
+	reverse bool
+
+	cur chunk.RecordCursor
+	at  uint64 // the cursor position
+	// lo and hi bound the positions inside the time range: [lo, hi).
+	lo, hi uint64
+	// next is the next position to read when going forward; when going
+	// backward, positions below next remain.
+	next  uint64
+	cands *roaring.Bitmap
+	it    roaring.IntPeekable // forward candidate iterator
+	reads int
+
+	// The current record: the last match advance found.
+	rec chunk.Record
+	t   time.Time
+	pos uint64
+}
+
+// open asks for candidates, opens the cursor and finds the positions in
+// the time range. It reports false when there is nothing to read.
+func (s *stream) open(ctx context.Context, m chunk.Manager, q *Query, opt Options) (bool, error) {
+	cands := AllPositions("scan", "no candidate source")
+	if opt.Candidates != nil {
+		var err error
+		if cands, err = opt.Candidates.Candidates(ctx, s.meta, q); err != nil {
+			return false, fmt.Errorf("query: chunk %s: candidates: %w", s.meta.ID, err)
+		}
+	}
+	s.ex.Source, s.ex.Reason = cands.Source, cands.Reason
+	if !cands.All() && cands.Positions.IsEmpty() {
+		s.ex.Status = StatusNoCandidates
+		return false, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	cur, err := m.OpenCursor(s.meta.ID)
+	if err != nil {
+		return false, fmt.Errorf("query: open chunk %s: %w", s.meta.ID, err)
+	}
+	s.cur, s.ex.Status = cur, StatusRead
+	n := cur.Len()
+	s.lo, s.hi = 0, n
+	if !opt.Since.IsZero() && (!s.meta.Sealed || s.meta.MinTS.Before(opt.Since)) {
+		if s.lo, err = s.search(func(t time.Time) bool { return !t.Before(opt.Since) }); err != nil {
+			return false, err
+		}
+	}
+	if !opt.Until.IsZero() && (!s.meta.Sealed || s.meta.MaxTS.After(opt.Until)) {
+		if s.hi, err = s.search(func(t time.Time) bool { return t.After(opt.Until) }); err != nil {
+			return false, err
+		}
+	}
+	s.hi = max(s.hi, s.lo)
+	s.cands = cands.Positions
+	if s.cands == nil {
+		s.ex.Candidates = s.hi - s.lo
+	} else {
+		s.ex.Candidates = countBelow(s.cands, s.hi) - countBelow(s.cands, s.lo)
+	}
+	if s.reverse {
+		s.next = s.hi
+	} else {
+		s.next = s.lo
+		if s.cands != nil {
+			s.it = s.cands.Iterator()
+			if s.lo > math.MaxUint32 {
+				s.it.AdvanceIfNeeded(math.MaxUint32)
+				s.it.Next()
+			} else {
+				s.it.AdvanceIfNeeded(uint32(s.lo))
+			}
+		}
+	}
+	return true, nil
+}
+
+// countBelow returns the number of positions in bm below v.
+func countBelow(bm *roaring.Bitmap, v uint64) uint64 {
+	switch {
+	case v == 0:
+		return 0
+	case v > math.MaxUint32:
+		return bm.GetCardinality()
+	}
+	return bm.Rank(uint32(v - 1))
+}
+
+// search returns the first position whose record time satisfies f, which
+// must be false up to some position and true from there on; Len() if none.
+// It reads log2(Len()) records.
+func (s *stream) search(f func(time.Time) bool) (uint64, error) {
+	lo, hi := uint64(0), s.cur.Len()
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		rec, err := s.read(mid)
+		if err != nil {
+			return 0, err
+		}
+		if f(rec.Time()) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo, nil
+}
+
+// read returns the record at position p, moving the cursor as little as
+// it can.
+func (s *stream) read(p uint64) (chunk.Record, error) {
+	var (
+		rec chunk.Record
+		err error
+	)
+	switch s.at {
+	case p:
+		rec, _, err = s.cur.Next()
+		s.at = p + 1
+	case p + 1:
+		rec, _, err = s.cur.Prev()
+		s.at = p
+	default:
+		if err = s.cur.Seek(p); err == nil {
+			rec, _, err = s.cur.Next()
+			s.at = p + 1
+		}
+	}
+	if errors.Is(err, io.EOF) {
+		err = io.ErrUnexpectedEOF
+	}
+	if err != nil {
+		s.at = math.MaxUint64 // unknown: seek next time
+		return rec, fmt.Errorf("query: chunk %s: record %d of %d: %w", s.meta.ID, p, s.cur.Len(), err)
+	}
+	return rec, nil
+}
+
+// nextPos returns the next candidate position in the time range.
+func (s *stream) nextPos() (uint64, bool) {
+	switch {
+	case s.reverse && s.cands == nil:
+		if s.next <= s.lo {
+			return 0, false
+		}
+		s.next--
+		return s.next, true
+	case s.reverse:
+		if s.next <= s.lo {
+			return 0, false
+		}
+		v := s.cands.PreviousValue(uint32(min(s.next-1, math.MaxUint32)))
+		if v < 0 || uint64(v) < s.lo {
+			return 0, false
+		}
+		s.next = uint64(v)
+		return s.next, true
+	case s.cands == nil:
+		if s.next >= s.hi {
+			return 0, false
+		}
+		s.next++
+		return s.next - 1, true
+	default:
+		if !s.it.HasNext() {
+			return 0, false
+		}
+		p := uint64(s.it.Next())
+		if p >= s.hi {
+			return 0, false
+		}
+		return p, true
+	}
+}
+
+// advance moves to the next matching record in the time range. It reports
+// false at the end of the stream.
+func (s *stream) advance(ctx context.Context, q *Query, opt Options) (bool, error) {
+	for {
+		p, ok := s.nextPos()
+		if !ok {
+			return false, nil
+		}
+		if s.reads++; s.reads%ctxCheckEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return false, err
+			}
+		}
+		rec, err := s.read(p)
+		if err != nil {
+			return false, err
+		}
+		// Binary search bounded the range already; this guards against a
+		// chunk whose order disagrees with its metadata.
+		t := rec.Time()
+		if !opt.Since.IsZero() && t.Before(opt.Since) {
+			if s.reverse {
+				return false, nil
+			}
+			continue
+		}
+		if !opt.Until.IsZero() && t.After(opt.Until) {
+			if !s.reverse {
+				return false, nil
+			}
+			continue
+		}
+		s.ex.Checked++
+		if q.Match(&rec) {
+			s.ex.Matched++
+			s.rec, s.t, s.pos = rec, t, p
+			return true, nil
+		}
+	}
+}
+
+// close closes the cursor once.
+func (s *stream) close() error {
+	if s.cur == nil {
+		return nil
+	}
+	cur := s.cur
+	s.cur = nil
+	if err := cur.Close(); err != nil {
+		return fmt.Errorf("query: close chunk %s: %w", s.meta.ID, err)
+	}
+	return nil
+}
+
+// streamHeap orders streams by their current record: (time, chunk ID,
+// position), reversed when reverse is set.
+type streamHeap struct {
+	s       []*stream
+	reverse bool
+}
+
+func (h *streamHeap) Len() int { return len(h.s) }
+
+func (h *streamHeap) Less(i, j int) bool {
+	a, b := h.s[i], h.s[j]
+	if h.reverse {
+		a, b = b, a
+	}
+	if c := a.t.Compare(b.t); c != 0 {
+		return c < 0
+	}
+	if c := bytes.Compare(a.meta.ID[:], b.meta.ID[:]); c != 0 {
+		return c < 0
+	}
+	return a.pos < b.pos
+}
+
+func (h *streamHeap) Swap(i, j int) { h.s[i], h.s[j] = h.s[j], h.s[i] }
+func (h *streamHeap) Push(x any)    { h.s = append(h.s, x.(*stream)) }
+func (h *streamHeap) Pop() any {
+	s := h.s[len(h.s)-1]
+	h.s = h.s[:len(h.s)-1]
+	return s
+}

@@ -81,7 +81,7 @@ var (
 		"host": {"web1", "WEB1", "db1", "web2"}, "Host": {"web1", "db2"},
 		"app": {"sshd", "cron", "kernel"}, "pid": {"1", "999", "1000", "1001", "42x"},
 		"severity": {"emerg", "err", "warning", "notice", "info", "debug", "bogus"},
-		"level": {"error", "warn", "info", "3"}, "file": {"/var/log/syslog", "auth.log"},
+		"level":    {"error", "warn", "info", "3"}, "file": {"/var/log/syslog", "auth.log"},
 	}
 )
 

@@ -113,7 +113,8 @@ var reservedAttrs = [...]string{AttrHost, AttrApp, AttrPID, AttrMsgID, AttrFacil
 
 // AppendAttrs sets m's attributes in a (which must not be nil): host, app,
 // pid, msgid, facility and severity (by name), and one attribute per RFC 5424
-// SD-PARAM. Only keys that have a value are set.
+// SD-PARAM. Only keys that have a value are set: no facility or severity
+// without PRI, no SD-PARAM whose value is empty.
 //
 // An SD-PARAM is named by its PARAM-NAME when that name is unique, and
 // `SD-ID.PARAM-NAME` when the name (compared case-insensitively, as
@@ -142,7 +143,9 @@ func (m *Message) AppendAttrs(a chunk.Attributes) {
 	}
 	for id, params := range m.StructuredData {
 		for name, value := range params {
-			a[m.sdAttrKey(id, name)] = value
+			if value != "" {
+				a[m.sdAttrKey(id, name)] = value
+			}
 		}
 	}
 }

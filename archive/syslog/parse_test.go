@@ -134,9 +134,9 @@ func TestParseMixed(t *testing.T) {
 	require.NoError(t, err)
 	lines := bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n"))
 	type row struct {
-		format        Format
+		format         Format
 		host, app, pid string
-		attrs         chunk.Attributes
+		attrs          chunk.Attributes
 	}
 	want := []row{
 		{RFC5424, "web1", "nginx", "812", chunk.Attributes{"host": "web1", "app": "nginx", "pid": "812", "msgid": "ACCESS",

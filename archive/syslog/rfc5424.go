@@ -208,8 +208,11 @@ func paramValue(b []byte, p int) (string, int, error) {
 	for ; p < len(b); p++ {
 		switch b[p] {
 		case '\\':
+			if p+1 == len(b) {
+				return "", 0, errAt(len(b), ErrBadStructuredData)
+			}
 			escaped = true
-			p++ // skip the escaped byte; a lone trailing '\' fails below
+			p++ // skip the escaped byte
 		case ']':
 			return "", 0, errAt(p, ErrBadStructuredData)
 		case '"':

@@ -1,0 +1,71 @@
+// Package attr is the file-backed attr index of a sealed chunk: record attributes,
+// key and value lowercased, → the positions of the records holding them,
+// and key → positions for `key=*`. The layout is index/file/pairs, file
+// type 'v'.
+//
+//	ix := attr.NewIndexer(collect.Budget{})       // zero budget: defaults
+//	err := ix.Build(ctx, meta, cur, chunkDir)      // writes chunkDir/attr.idx
+//	r, err := ix.Open(chunkDir)
+//	bm, held, err := r.Lookup("host", "web1")   // held false: scan, the budget left the key's values out
+package attr
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"glarc/chunk"
+	"glarc/index"
+	"glarc/index/collect"
+	"glarc/index/file/container"
+	"glarc/index/file/pairs"
+)
+
+// FileName is the attr index inside a chunk directory.
+const FileName = "attr.idx"
+
+// Indexer builds attr indexes. It is safe for concurrent use.
+type Indexer struct {
+	budget collect.Budget
+}
+
+var _ index.PairIndexer = (*Indexer)(nil)
+
+// NewIndexer returns a attr indexer with the admission budget b (zero
+// fields take the defaults).
+func NewIndexer(b collect.Budget) *Indexer { return &Indexer{budget: b} }
+
+// Name returns index.KindAttr.
+func (*Indexer) Name() string { return index.KindAttr }
+
+// Build collects the chunk's pairs and writes dir/attr.idx.
+func (ix *Indexer) Build(ctx context.Context, meta chunk.ChunkMeta, cur chunk.RecordCursor, dir string) error {
+	if !meta.Sealed {
+		return fmt.Errorf("build attr index of chunk %s: %w", meta.ID, index.ErrChunkNotSealed)
+	}
+	set, err := collect.Attrs(ctx, cur, ix.budget)
+	if err == nil {
+		err = pairs.Write(filepath.Join(dir, FileName), container.TypeAttr, set)
+	}
+	if err != nil {
+		return fmt.Errorf("build attr index of chunk %s: %w", meta.ID, err)
+	}
+	return nil
+}
+
+// Stat reports the attr index in dir.
+func (*Indexer) Stat(dir string) index.Info {
+	return pairs.Stat(index.KindAttr, filepath.Join(dir, FileName), container.TypeAttr)
+}
+
+// Open opens dir/attr.idx.
+func (*Indexer) Open(dir string) (index.PairReader, error) {
+	r, err := Open(filepath.Join(dir, FileName))
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Open maps and checks a attr index file.
+func Open(path string) (*pairs.Reader, error) { return pairs.Open(path, container.TypeAttr) }

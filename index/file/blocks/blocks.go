@@ -1,0 +1,422 @@
+// Package blocks keeps one Bloom filter per block of a sealed chunk over
+// every token run of the block (any length, numbers too, lowercased), so
+// that a query for runs the token index does not hold — `173.234.31.186`,
+// `4711`, a UUID — skips the blocks that cannot hold all of them.
+//
+//	ix := blocks.NewIndexer()
+//	err := ix.Build(ctx, meta, cur, chunkDir)            // writes chunkDir/blocks.flt
+//	r, err := blocks.Open(filepath.Join(chunkDir, blocks.FileName))
+//	runs := [][]byte{[]byte("173"), []byte("234"), []byte("31"), []byte("186")}
+//	cand, err := r.Candidates(runs)                      // positions of the blocks to read
+//
+// Blocks are the cursor's (chunk.BlockLayout), or groups of
+// collect.DefaultBlockRecords positions when it has none.
+//
+// # Layout
+//
+// A container file (index/file/container) of type 'b', version 1, with four
+// sections:
+//
+//	0 meta       u64 records | u32 blocks | u32 hashes (k) | u32 bits per key | u32 zero  (24 B, checked at open)
+//	1 starts     blocks × u64 first position, ascending from 0                         (checked at open)
+//	2 directory  blocks × (u32 word offset | u32 words | u32 CRC-32C of the words)      (checked at open)
+//	3 filters    u64 words; block i's filter is words [off, off+words)                  (each checked when used)
+//
+// A filter of m = 64·words bits holds every distinct run of its block: with
+// h = Hash(run) and d = rotate(h, 32) | 1, bits (h + i·d) mod m for i in
+// [0, k) are set. Hash is FNV-1a (64-bit) over the ASCII-lowercased run,
+// finished with the SplitMix64 mixer. words = ceil(n · bits per key / 64),
+// at least 1. With 10 bits per key and k = 7 about 1% of blocks that lack a
+// run still pass.
+package blocks
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"math/bits"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"glarc/chunk"
+	"glarc/index"
+	"glarc/index/collect"
+	"glarc/index/file/container"
+	"glarc/tokenizer"
+)
+
+// FileName is the block filter file inside a chunk directory.
+const FileName = "blocks.flt"
+
+// Format constants.
+const (
+	Version        byte = 1
+	MetaSize            = 24
+	StartSize           = 8
+	DirEntrySize        = 12
+	WordSize            = 8
+	sections            = 4
+	DefaultBitsPer      = 10
+	DefaultHashes       = 7
+	maxHashes           = 32
+	maxBitsPerKey       = 64
+)
+
+// Section numbers. Stored order: never renumber.
+const (
+	secMeta   = 0
+	secStarts = 1
+	secDir    = 2
+	secWords  = 3
+)
+
+// Hash is the filter hash of a token run, ASCII case folded.
+func Hash(run []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range run {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	// SplitMix64 finisher: FNV's low bits are weak.
+	h ^= h >> 30
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 27
+	h *= 0x94d049bb133111eb
+	h ^= h >> 31
+	return h
+}
+
+// Indexer builds block filters. It is safe for concurrent use.
+type Indexer struct{}
+
+var _ index.BlockIndexer = (*Indexer)(nil)
+
+// NewIndexer returns the block filter indexer.
+func NewIndexer() *Indexer { return &Indexer{} }
+
+// Name returns index.KindBlocks.
+func (*Indexer) Name() string { return index.KindBlocks }
+
+// Build hashes every run of every block and writes dir/blocks.flt.
+func (*Indexer) Build(ctx context.Context, meta chunk.ChunkMeta, cur chunk.RecordCursor, dir string) error {
+	if !meta.Sealed {
+		return fmt.Errorf("build block filters of chunk %s: %w", meta.ID, index.ErrChunkNotSealed)
+	}
+	starts, hashes, err := Collect(ctx, cur)
+	if err == nil {
+		err = Write(filepath.Join(dir, FileName), cur.Len(), starts, hashes)
+	}
+	if err != nil {
+		return fmt.Errorf("build block filters of chunk %s: %w", meta.ID, err)
+	}
+	return nil
+}
+
+// Collect returns the block starts of cur and, per block, the sorted
+// distinct hashes of its runs.
+func Collect(ctx context.Context, cur chunk.RecordCursor) ([]uint64, [][]uint64, error) {
+	starts, err := collect.BlockStarts(cur)
+	if err != nil {
+		return nil, nil, err
+	}
+	hashes := make([][]uint64, len(starts))
+	b, limit := 0, 1<<16
+	err = collect.Walk(ctx, cur, func(pos uint32, rec *chunk.Record) error {
+		for b+1 < len(starts) && uint64(pos) >= starts[b+1] {
+			b++
+		}
+		for _, run := range tokenizer.Runs(rec.Raw) {
+			hashes[b] = append(hashes[b], Hash(run))
+		}
+		if len(hashes[b]) > limit { // keep the pending slice near the distinct count
+			slices.Sort(hashes[b])
+			hashes[b] = slices.Compact(hashes[b])
+			limit = max(limit, 2*len(hashes[b]))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range hashes {
+		slices.Sort(hashes[i])
+		hashes[i] = slices.Compact(hashes[i])
+	}
+	return starts, hashes, nil
+}
+
+// Write writes the filters of hashes (one sorted distinct set per block).
+func Write(path string, records uint64, starts []uint64, hashes [][]uint64) error {
+	w, err := container.Create(path, container.TypeBlocks, Version)
+	if err != nil {
+		return err
+	}
+	meta := binary.LittleEndian.AppendUint64(nil, records)
+	meta = binary.LittleEndian.AppendUint32(meta, uint32(len(starts)))
+	meta = binary.LittleEndian.AppendUint32(meta, DefaultHashes)
+	meta = binary.LittleEndian.AppendUint32(meta, DefaultBitsPer)
+	meta = binary.LittleEndian.AppendUint32(meta, 0)
+	w.Write(meta)
+	w.EndSection()
+	var buf []byte
+	for _, s := range starts {
+		buf = binary.LittleEndian.AppendUint64(buf, s)
+	}
+	w.Write(buf)
+	w.EndSection()
+
+	var dir, words []byte
+	var off uint64
+	for _, hs := range hashes {
+		n := max(1, (uint64(len(hs))*DefaultBitsPer+63)/64)
+		filter := make([]uint64, n)
+		for _, h := range hs {
+			set(filter, h, DefaultHashes)
+		}
+		start := len(words)
+		for _, x := range filter {
+			words = binary.LittleEndian.AppendUint64(words, x)
+		}
+		if off+n > math.MaxUint32 {
+			w.Abort()
+			return errors.New("block filters exceed 2^32 words")
+		}
+		dir = binary.LittleEndian.AppendUint32(dir, uint32(off))
+		dir = binary.LittleEndian.AppendUint32(dir, uint32(n))
+		dir = binary.LittleEndian.AppendUint32(dir, container.Checksum(words[start:]))
+		off += n
+	}
+	w.Write(dir)
+	w.EndSection()
+	w.Write(words)
+	w.EndSection()
+	return w.Commit()
+}
+
+func probe(h uint64, m uint64, i int) uint64 {
+	d := bits.RotateLeft64(h, 32) | 1
+	return (h + uint64(i)*d) % m
+}
+
+func set(filter []uint64, h uint64, k int) {
+	m := uint64(len(filter)) * 64
+	for i := range k {
+		b := probe(h, m, i)
+		filter[b/64] |= 1 << (b % 64)
+	}
+}
+
+// Stat reports the filter file in dir.
+func (*Indexer) Stat(dir string) index.Info {
+	path := filepath.Join(dir, FileName)
+	info := index.Info{Name: index.KindBlocks}
+	fi, err := os.Stat(path)
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			info.Err = err
+		}
+		return info
+	}
+	info.Exists, info.Bytes = true, fi.Size()
+	r, err := Open(path)
+	if err != nil {
+		info.Err = err
+		return info
+	}
+	info.Complete = true
+	info.Err = r.Close()
+	return info
+}
+
+// Open opens dir/blocks.flt.
+func (*Indexer) Open(dir string) (index.BlockReader, error) {
+	r, err := Open(filepath.Join(dir, FileName))
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Reader reads block filters. It is safe for concurrent use.
+type Reader struct {
+	f       *container.File
+	records uint64
+	k       int
+	starts  []uint64
+	dir     []byte
+	words   []byte
+}
+
+var _ index.BlockReader = (*Reader)(nil)
+
+// Open maps and checks a filter file.
+func Open(path string) (*Reader, error) {
+	f, err := container.Open(path, container.TypeBlocks, Version, sections)
+	if err != nil {
+		return nil, err
+	}
+	r, err := newReader(f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// FromBytes reads a filter file held in memory (tests, fuzzing).
+func FromBytes(name string, data []byte) (*Reader, error) {
+	f, err := container.FromBytes(name, data, container.TypeBlocks, Version, sections)
+	if err != nil {
+		return nil, err
+	}
+	return newReader(f)
+}
+
+func newReader(f *container.File) (*Reader, error) {
+	var secs [sections][]byte
+	for i, name := range []string{"meta", "starts", "directory"} {
+		b, err := f.Verified(i, name)
+		if err != nil {
+			return nil, err
+		}
+		secs[i] = b
+	}
+	bad := func(sec int, format string, args ...any) error {
+		return &index.CorruptError{Path: f.Path(), Section: []string{"meta", "starts", "directory", "filters"}[sec],
+			Offset: f.Offset(sec), Reason: fmt.Sprintf(format, args...)}
+	}
+	meta := secs[secMeta]
+	if len(meta) != MetaSize {
+		return nil, bad(secMeta, "%d bytes, want %d", len(meta), MetaSize)
+	}
+	r := &Reader{f: f, records: binary.LittleEndian.Uint64(meta), words: f.Section(secWords)}
+	n := binary.LittleEndian.Uint32(meta[8:])
+	k := binary.LittleEndian.Uint32(meta[12:])
+	bpk := binary.LittleEndian.Uint32(meta[16:])
+	if k == 0 || k > maxHashes || bpk == 0 || bpk > maxBitsPerKey || binary.LittleEndian.Uint32(meta[20:]) != 0 {
+		return nil, bad(secMeta, "bad parameters k=%d bits=%d", k, bpk)
+	}
+	r.k = int(k)
+	if uint64(len(secs[secStarts])) != uint64(n)*StartSize || uint64(len(secs[secDir])) != uint64(n)*DirEntrySize {
+		return nil, bad(secMeta, "%d blocks, sections of %d and %d bytes", n, len(secs[secStarts]), len(secs[secDir]))
+	}
+	if n == 0 {
+		return nil, bad(secMeta, "no blocks")
+	}
+	r.starts = make([]uint64, n)
+	for i := range r.starts {
+		s := binary.LittleEndian.Uint64(secs[secStarts][i*StartSize:])
+		if i == 0 && s != 0 || i > 0 && s <= r.starts[i-1] || s >= max(r.records, 1) {
+			return nil, bad(secStarts, "block %d starts at %d", i, s)
+		}
+		r.starts[i] = s
+	}
+	r.dir = secs[secDir]
+	// Filters must tile the words section: checked once here so that
+	// lookups only slice.
+	var next uint64
+	for i := range int(n) {
+		off, words := r.entry(i)
+		if uint64(off) != next || words == 0 {
+			return nil, bad(secDir, "block %d filter at word %d of %d words", i, off, words)
+		}
+		next += uint64(words)
+	}
+	if next*WordSize != uint64(len(r.words)) {
+		return nil, bad(secWords, "%d words, the directory names %d", len(r.words)/WordSize, next)
+	}
+	return r, nil
+}
+
+func (r *Reader) entry(i int) (off, words uint32) {
+	e := r.dir[i*DirEntrySize:]
+	return binary.LittleEndian.Uint32(e), binary.LittleEndian.Uint32(e[4:])
+}
+
+// filter returns block i's filter words after checking their checksum.
+func (r *Reader) filter(i int) ([]byte, error) {
+	if i < 0 || i >= len(r.starts) {
+		return nil, fmt.Errorf("block %d of %d: %w", i, len(r.starts), index.ErrCorrupt)
+	}
+	off, words := r.entry(i)
+	b := r.words[uint64(off)*WordSize : (uint64(off)+uint64(words))*WordSize]
+	if got, want := container.Checksum(b), binary.LittleEndian.Uint32(r.dir[i*DirEntrySize+8:]); got != want {
+		return nil, &index.CorruptError{Path: r.f.Path(), Section: "filters", Offset: r.f.Offset(secWords) + int64(off)*WordSize,
+			Reason: fmt.Sprintf("block %d checksum %#08x, want %#08x", i, got, want)}
+	}
+	return b, nil
+}
+
+// Records is the number of records covered.
+func (r *Reader) Records() uint64 { return r.records }
+
+// Size is the file size in bytes.
+func (r *Reader) Size() int64 { return r.f.Size() }
+
+// BlockStarts returns the first position of each block.
+func (r *Reader) BlockStarts() []uint64 { return r.starts }
+
+// mayContain tests one block.
+func (r *Reader) mayContain(block int, runs [][]byte) (bool, error) {
+	b, err := r.filter(block)
+	if err != nil {
+		return true, err
+	}
+	m := uint64(len(b)) / WordSize * 64
+	for _, run := range runs {
+		h := Hash(run)
+		for i := range r.k {
+			p := probe(h, m, i)
+			if binary.LittleEndian.Uint64(b[p/64*WordSize:])&(1<<(p%64)) == 0 {
+				return false, nil
+			}
+		}
+	}
+	return true, nil
+}
+
+// MayContain reports whether block may hold every run of runs.
+func (r *Reader) MayContain(block int, runs [][]byte) bool {
+	ok, _ := r.mayContain(block, runs)
+	return ok
+}
+
+// Candidates returns the positions of the blocks that may hold every run.
+func (r *Reader) Candidates(runs [][]byte) (*roaring.Bitmap, error) {
+	out := roaring.New()
+	for i, s := range r.starts {
+		ok, err := r.mayContain(i, runs)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			end := r.records
+			if i+1 < len(r.starts) {
+				end = r.starts[i+1]
+			}
+			out.AddRange(s, end)
+		}
+	}
+	return out, nil
+}
+
+// Verify checks every section against its checksum.
+func (r *Reader) Verify() error {
+	for i, name := range []string{"meta", "starts", "directory", "filters"} {
+		if err := r.f.Verify(i, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close unmaps the file.
+func (r *Reader) Close() error { return r.f.Close() }

@@ -31,7 +31,8 @@
 // time.Location for RFC 3339 stamps with a non-zero offset. Message.Message
 // is a sub-slice of the input, so the input must not be reused while the
 // Message is in use. Leaving Options.Year at 0 reads the clock for every
-// year-less stamp; importers should set Year or Years.
+// year-less stamp; hot paths should set Year or Years, or use
+// Options.WithDefaults.
 //
 // Message.AppendAttrs turns a message into archive attributes (host, app,
 // pid, msgid, facility, severity and the SD params) following DESIGN.md.

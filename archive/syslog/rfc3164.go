@@ -19,6 +19,20 @@ type Options struct {
 	Years *YearGuesser
 }
 
+// WithDefaults returns o with Location set to time.Local and Year to now's
+// year in that zone, where they are unset. Parsing with the result reads no
+// clock per message, which matters on hot paths: with Year 0 every
+// year-less stamp calls time.Now.
+func (o Options) WithDefaults(now time.Time) Options {
+	if o.Location == nil {
+		o.Location = time.Local
+	}
+	if o.Year == 0 {
+		o.Year = now.In(o.Location).Year()
+	}
+	return o
+}
+
 func (o *Options) location() *time.Location {
 	if o.Location == nil {
 		return time.Local

@@ -98,3 +98,15 @@ func TestYearGuesserApply(t *testing.T) {
 	require.True(t, g.Apply(&m))
 	require.Equal(t, 2020, m.Timestamp.Year())
 }
+
+func TestOptionsWithDefaults(t *testing.T) {
+	now := time.Date(2031, 12, 31, 23, 0, 0, 0, time.UTC)
+	o := Options{}.WithDefaults(now)
+	require.Equal(t, time.Local, o.Location)
+	require.Equal(t, now.In(time.Local).Year(), o.Year)
+	berlin := time.FixedZone("x", 3600)
+	o = Options{Year: 1999, Location: berlin}.WithDefaults(now)
+	require.Equal(t, 1999, o.Year)
+	require.Equal(t, berlin, o.Location)
+	require.Equal(t, 2032, Options{Location: berlin}.WithDefaults(now).Year)
+}

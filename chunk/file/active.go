@@ -40,7 +40,13 @@ type activeWriter struct {
 }
 
 func createActive(dir string, id chunk.ChunkID) (*activeWriter, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	// Built under a temporary name and renamed, so readers never see a
+	// chunk whose files lack their headers.
+	tmp := dir + tmpSuffix
+	if err := os.RemoveAll(tmp); err != nil {
+		return nil, fmt.Errorf("create active chunk %s: %w", id, err)
+	}
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
 		return nil, fmt.Errorf("create active chunk %s: %w", id, err)
 	}
 	w := &activeWriter{id: id, dir: dir, rawSize: HeaderSize, attrSize: HeaderSize, attrCache: make(map[string]attrLoc)}
@@ -50,7 +56,7 @@ func createActive(dir string, id chunk.ChunkID) (*activeWriter, error) {
 			return nil
 		}
 		var f *os.File
-		f, err = os.OpenFile(filepath.Join(dir, name), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		f, err = os.OpenFile(filepath.Join(tmp, name), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 		if err != nil {
 			return nil
 		}
@@ -62,10 +68,17 @@ func createActive(dir string, id chunk.ChunkID) (*activeWriter, error) {
 	w.attr = open(AttrLogName, TypeAttr)
 	w.idx = open(IdxLogName, TypeIdx)
 	if err == nil {
-		err = syncDir(dir)
+		err = syncDir(tmp)
+	}
+	if err == nil {
+		err = os.Rename(tmp, dir)
+	}
+	if err == nil {
+		err = syncDir(filepath.Dir(dir))
 	}
 	if err != nil {
 		w.closeFiles()
+		os.RemoveAll(tmp)
 		return nil, fmt.Errorf("create active chunk %s: %w", id, err)
 	}
 	return w, nil

@@ -14,7 +14,8 @@
 //	DIR/LOCK                 writer lock (flock); holds "pid N on HOST: OWNER, since TIME"
 //	DIR/active/<id>/         active chunks: raw.log, idx.log, attr.log
 //	DIR/chunks/<id>/         sealed chunks: chunk.dat, plus index files
-//	DIR/chunks/<id>.tmp/     a seal in progress; removed by the next writer
+//	DIR/active/<id>.tmp/     an active chunk being created (renamed once its headers are written)
+//	DIR/chunks/<id>.tmp/     a seal in progress; both .tmp kinds are removed by the next writer
 //
 // <id> is the chunk's 13-character base32hex ChunkID. One process at a time
 // writes (it holds LOCK); readers take no lock. A chunk listed in both

@@ -43,6 +43,22 @@ type Options struct {
 	// OnSealed, if set, is called (from the sealing goroutine) after each
 	// chunk is sealed.
 	OnSealed func(chunk.ChunkMeta)
+	// BeforeRotate, if set, is called by Append when the active chunk is
+	// full, after its records were made durable and before it is handed to
+	// sealing. An error fails that Append and leaves the chunk active.
+	BeforeRotate func(full chunk.ChunkMeta) error
+	// Rollback, if set, is applied at writer open before recovery: chunks
+	// after Rollback.Chunk are removed and that chunk, if still active, is
+	// cut back to Rollback.Records records. An importer that crashed
+	// between commits uses it to undo what it had not committed.
+	Rollback *Mark
+}
+
+// Mark is a point in the archive's append history: every chunk before
+// Chunk, and the first Records records of Chunk.
+type Mark struct {
+	Chunk   chunk.ChunkID
+	Records uint64
 }
 
 // Manager is the file-backed chunk.Manager over one data directory.
@@ -116,6 +132,12 @@ func Open(dir string, opts Options) (*Manager, error) {
 		m.release()
 		return nil, err
 	}
+	if opts.Rollback != nil {
+		if err := m.rollback(*opts.Rollback); err != nil {
+			m.release()
+			return nil, err
+		}
+	}
 	toSeal, err := m.recover()
 	if err != nil {
 		m.release()
@@ -155,7 +177,7 @@ func (m *Manager) recover() ([]*activeState, error) {
 	if err != nil {
 		return nil, err
 	}
-	actives, err := m.readIDs(ActiveDirName, false)
+	actives, err := m.readIDs(ActiveDirName, true)
 	if err != nil {
 		return nil, err
 	}
@@ -253,6 +275,14 @@ func (m *Manager) Append(rec chunk.Record) (chunk.RecordRef, error) {
 		return chunk.RecordRef{}, serr
 	}
 	if w != nil && w.records > 0 && int64(w.rawSize-HeaderSize)+int64(len(rec.Raw)) > m.opts.MaxChunkBytes {
+		if m.opts.BeforeRotate != nil {
+			if err := w.sync(); err != nil {
+				return chunk.RecordRef{}, err
+			}
+			if err := m.opts.BeforeRotate(w.meta()); err != nil {
+				return chunk.RecordRef{}, err
+			}
+		}
 		if err := m.rotate(); err != nil {
 			return chunk.RecordRef{}, err
 		}
@@ -557,4 +587,76 @@ func (m *Manager) Close() error {
 	m.mu.Unlock()
 	m.release()
 	return errors.Join(errs...)
+}
+
+// Mark returns the current end of the append history: the active chunk and
+// its record count, or the newest chunk when none is active.
+func (m *Manager) Mark() (Mark, error) {
+	m.appendMu.Lock()
+	defer m.appendMu.Unlock()
+	m.mu.Lock()
+	w := m.active
+	m.mu.Unlock()
+	if w != nil {
+		return Mark{Chunk: w.id, Records: w.records}, nil
+	}
+	list, err := m.List()
+	if err != nil || len(list) == 0 {
+		return Mark{}, err
+	}
+	last := list[len(list)-1]
+	return Mark{Chunk: last.ID, Records: last.Records}, nil
+}
+
+// rollback undoes everything appended after mark (see Options.Rollback).
+func (m *Manager) rollback(mark Mark) error {
+	for _, sub := range []string{SealedDirName, ActiveDirName} {
+		ids, err := m.readIDs(sub, false)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if id.Micros() <= mark.Chunk.Micros() {
+				continue
+			}
+			m.log.Warn("rolling back uncommitted chunk", "chunk", id.String(), "dir", sub)
+			if err := os.RemoveAll(filepath.Join(m.dir, sub, id.String())); err != nil {
+				return fmt.Errorf("roll back chunk %s: %w", id, err)
+			}
+		}
+		if err := syncDir(filepath.Join(m.dir, sub)); err != nil {
+			return err
+		}
+	}
+	dir := m.activeDir(mark.Chunk)
+	if meta, err := readSealedMeta(filepath.Join(m.ChunkDir(mark.Chunk), SealedName)); err == nil {
+		if meta.Records > mark.Records {
+			return fmt.Errorf("roll back chunk %s to %d records: it is sealed with %d", mark.Chunk, mark.Records, meta.Records)
+		}
+		return os.RemoveAll(dir) // the active copy, if any, is stale
+	}
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	st, err := readActive(dir, mark.Chunk, true)
+	if err != nil {
+		return fmt.Errorf("roll back chunk %s: %w", mark.Chunk, err)
+	}
+	if uint64(len(st.entries)) <= mark.Records {
+		return nil
+	}
+	keep := st.entries[:mark.Records]
+	rawSize, attrSize := uint64(HeaderSize), uint64(HeaderSize)
+	for _, e := range keep {
+		rawSize = e.rawOff + uint64(e.rawLen)
+		attrSize = max(attrSize, e.attrOff+uint64(e.attrLen))
+	}
+	m.log.Warn("rolling back uncommitted records", "chunk", mark.Chunk.String(),
+		"records", len(st.entries), "kept", mark.Records)
+	for name, size := range map[string]uint64{RawLogName: rawSize, AttrLogName: attrSize, IdxLogName: HeaderSize + mark.Records*IdxEntrySize} {
+		if err := os.Truncate(filepath.Join(dir, name), int64(size)); err != nil {
+			return fmt.Errorf("roll back chunk %s: %w", mark.Chunk, err)
+		}
+	}
+	return nil
 }

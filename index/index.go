@@ -2,12 +2,12 @@
 // chunk, the interfaces a query planner reads them through, and BuildHelper,
 // which builds whatever is missing.
 //
-//	m := file.NewManager()                       // or memory.NewManager() in tests
+//	m := file.NewManager(collect.Budget{})        // or memory.NewManager in tests
 //	h := index.NewBuildHelper(chunks, m, index.BuildOptions{Dir: dirOf})
 //	err := h.BuildMissing(ctx, metas...)          // token, attr, kv and block filters
 //
-//	set, err := m.Open(dirOf(id))                 // whatever exists and is intact
-//	defer set.Close()
+//	set := m.Open(dirOf(id))                      // whatever exists and is intact;
+//	defer set.Close()                             // set.Errs says why a kind is missing
 //	if set.Token != nil {
 //		bm, held, err := set.Token.Lookup([]byte("failed"))
 //		// held == false: not an index token (number, > 16 bytes, ...); ask

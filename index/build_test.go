@@ -1,0 +1,162 @@
+package index_test
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"glarc/chunk"
+	"glarc/chunk/memory"
+	"glarc/index"
+	"glarc/index/collect"
+	"glarc/index/file"
+	"glarc/index/internal/indextest"
+)
+
+// countingIndexer counts the builds that reach it.
+type countingIndexer struct {
+	index.TokenIndexer
+	builds atomic.Int32
+	gate   chan struct{} // builds wait here when not nil
+}
+
+func (c *countingIndexer) Build(ctx context.Context, meta chunk.ChunkMeta, cur chunk.RecordCursor, dir string) error {
+	c.builds.Add(1)
+	if c.gate != nil {
+		<-c.gate
+	}
+	return c.TokenIndexer.Build(ctx, meta, cur, dir)
+}
+
+// chunks makes n sealed chunks in one memory manager.
+func chunks(t *testing.T, n int) (*memory.Manager, []chunk.ChunkMeta, func(chunk.ChunkID) string) {
+	m := memory.New(memory.Options{MaxChunkBytes: 1 << 40})
+	t.Cleanup(func() { m.Close() })
+	for i := range n {
+		for _, r := range indextest.Generated(500, uint64(i)) {
+			_, err := m.Append(r)
+			require.NoError(t, err)
+		}
+		require.NoError(t, m.Seal())
+	}
+	// An active chunk too: it must be skipped.
+	_, err := m.Append(chunk.Record{Raw: []byte("active")})
+	require.NoError(t, err)
+	metas, err := m.List()
+	require.NoError(t, err)
+	require.Len(t, metas, n+1)
+	root := t.TempDir()
+	return m, metas, func(id chunk.ChunkID) string { return filepath.Join(root, id.String()) }
+}
+
+func mkdirs(t *testing.T, metas []chunk.ChunkMeta, dir func(chunk.ChunkID) string) {
+	for _, m := range metas {
+		require.NoError(t, osMkdir(dir(m.ID)))
+	}
+}
+
+func TestBuildMissingDedup(t *testing.T) {
+	cm, metas, dir := chunks(t, 3)
+	mkdirs(t, metas, dir)
+	fm := file.NewManager(collect.Budget{})
+	counting := &countingIndexer{TokenIndexer: fm.Token, gate: make(chan struct{})}
+	fm.Token = counting
+	var progressed atomic.Uint64
+	h := index.NewBuildHelper(cm, fm, index.BuildOptions{Dir: dir, Progress: func(p index.Progress) {
+		progressed.Add(p.Bytes)
+	}})
+
+	// Eight concurrent BuildMissing calls over the same chunks: each token
+	// build runs once while the gate holds the first ones in flight.
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Go(func() { errs[i] = h.BuildMissing(context.Background(), metas...) })
+	}
+	for counting.builds.Load() < 2 { // GOMAXPROCS may be 2: let the first builds start
+		runtimeGosched()
+	}
+	close(counting.gate)
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	require.Equal(t, int32(3), counting.builds.Load(), "one token build per chunk")
+	var raw uint64
+	for _, m := range metas[:3] {
+		raw += m.RawBytes
+		for _, info := range fm.Stat(dir(m.ID)) {
+			require.True(t, info.Complete, "%s of %s: %v", info.Name, m.ID, info.Err)
+			require.Positive(t, info.Bytes)
+		}
+	}
+	require.GreaterOrEqual(t, progressed.Load(), 4*raw, "every kind reads the whole chunk")
+
+	// Nothing is missing now: no more builds.
+	before := counting.builds.Load()
+	require.NoError(t, h.BuildMissing(context.Background(), metas...))
+	require.Equal(t, before, counting.builds.Load())
+
+	// Rebuild builds again.
+	hr := index.NewBuildHelper(cm, fm, index.BuildOptions{Dir: dir, Rebuild: true})
+	require.NoError(t, hr.BuildMissing(context.Background(), metas...))
+	require.Equal(t, before+3, counting.builds.Load())
+
+	set := fm.Open(dir(metas[0].ID))
+	defer set.Close()
+	require.Empty(t, set.Errs)
+	bm, held, err := set.Token.Lookup([]byte("error"))
+	require.NoError(t, err)
+	require.True(t, held)
+	require.False(t, bm.IsEmpty())
+}
+
+// TestBuildExactlyOnce pins the dedup: many callers of Build for one chunk
+// and kind while it is in flight share one build.
+func TestBuildExactlyOnce(t *testing.T) {
+	cm, metas, dir := chunks(t, 1)
+	mkdirs(t, metas, dir)
+	fm := file.NewManager(collect.Budget{})
+	counting := &countingIndexer{TokenIndexer: fm.Token, gate: make(chan struct{})}
+	h := index.NewBuildHelper(cm, &index.Manager{Token: counting}, index.BuildOptions{Dir: dir})
+	var wg sync.WaitGroup
+	var joined atomic.Int32
+	for range 16 {
+		wg.Go(func() {
+			joined.Add(1)
+			require.NoError(t, h.Build(context.Background(), metas[0], counting))
+		})
+	}
+	for joined.Load() < 16 || counting.builds.Load() < 1 {
+		runtimeGosched()
+	}
+	// Give the joiners time to reach the call group before releasing it.
+	for range 1000 {
+		runtimeGosched()
+	}
+	close(counting.gate)
+	wg.Wait()
+	require.LessOrEqual(t, counting.builds.Load(), int32(2))
+}
+
+func TestBuildRefusesActive(t *testing.T) {
+	cm, metas, dir := chunks(t, 1)
+	mkdirs(t, metas, dir)
+	h := index.NewBuildHelper(cm, file.NewManager(collect.Budget{}), index.BuildOptions{Dir: dir})
+	active := metas[len(metas)-1]
+	require.False(t, active.Sealed)
+	err := h.Build(context.Background(), active, file.NewManager(collect.Budget{}).Token)
+	require.ErrorIs(t, err, index.ErrChunkNotSealed)
+}
+
+func TestOpenReportsMissing(t *testing.T) {
+	set := file.NewManager(collect.Budget{}).Open(t.TempDir())
+	require.Nil(t, set.Token)
+	require.Nil(t, set.Blocks)
+	require.ErrorIs(t, set.Errs[index.KindToken], index.ErrNotBuilt)
+	require.NoError(t, set.Close())
+}

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"glarc/chunk"
 	"glarc/tokenizer"
@@ -84,7 +86,7 @@ func compile(n Node) (matcher, error) {
 		if err != nil {
 			return nil, err
 		}
-		return regexpM{re: re}, nil
+		return newRegexpM(re, n)
 	case Field:
 		return newFieldM(n), nil
 	case Not:
@@ -156,25 +158,35 @@ type prefixM struct {
 }
 
 func (m prefixM) match(rec *chunk.Record) bool {
-	line, p := rec.Raw, m.prefix
-	lo, up := p[0], p[0]
+	return indexFold(rec.Raw, m.prefix, m.edge) >= 0
+}
+
+// containsFold reports whether line holds the lowercased s, ASCII
+// case-insensitively.
+func containsFold(line []byte, s string) bool { return indexFold(line, s, false) >= 0 }
+
+// indexFold returns the offset of the first ASCII case-insensitive match
+// of the lowercased, non-empty s in line, or -1. With edge set the match
+// must not follow a token byte.
+func indexFold(line []byte, s string, edge bool) int {
+	lo, up := s[0], s[0]
 	if 'a' <= lo && lo <= 'z' {
 		up = lo - 'a' + 'A'
 	}
-	for i := 0; i+len(p) <= len(line); i++ {
-		j := indexEither(line[i:len(line)-len(p)+1], lo, up)
+	for i := 0; i+len(s) <= len(line); i++ {
+		j := indexEither(line[i:len(line)-len(s)+1], lo, up)
 		if j < 0 {
-			return false
+			return -1
 		}
 		i += j
-		if m.edge && i > 0 && tokenizer.IsTokenByte(line[i-1]) {
+		if edge && i > 0 && tokenizer.IsTokenByte(line[i-1]) {
 			continue
 		}
-		if equalFoldLower(line[i+1:i+len(p)], p[1:]) {
-			return true
+		if equalFoldLower(line[i+1:i+len(s)], s[1:]) {
+			return i
 		}
 	}
-	return false
+	return -1
 }
 
 func (prefixM) cost() int { return 14 }
@@ -213,10 +225,98 @@ func equalFoldLower[S ~string | ~[]byte](b S, want string) bool {
 	return true
 }
 
-type regexpM struct{ re *regexp.Regexp }
+// regexpM runs an RE2 expression on the whole line, after a cheap check
+// for a literal that every match must contain.
+type regexpM struct {
+	re *regexp.Regexp
+	// lit, when not empty, is a literal every match contains: exactly, or
+	// ASCII case-insensitively (lowercased) when fold is set.
+	lit  string
+	litB []byte // lit, for bytes.Contains
+	fold bool
+	// unicodeFold is set when lit holds 'k' or 's', which (?i) also
+	// matches as U+212A KELVIN SIGN and U+017F LONG S: then a line with
+	// non-ASCII bytes goes to the regexp even without the literal.
+	unicodeFold bool
+}
 
-func (m regexpM) match(rec *chunk.Record) bool { return m.re.Match(rec.Raw) }
-func (regexpM) cost() int                      { return 100 }
+func newRegexpM(re *regexp.Regexp, n Regexp) (regexpM, error) {
+	m := regexpM{re: re}
+	flags := syntax.Perl
+	if n.Fold {
+		flags |= syntax.FoldCase
+	}
+	tree, err := syntax.Parse(n.Expr, flags)
+	if err != nil {
+		return regexpM{}, err
+	}
+	lit, fold := requiredLiteral(tree.Simplify())
+	if len(lit) < 2 {
+		return m, nil // not worth a pass over the line
+	}
+	m.lit, m.litB, m.fold = lit, []byte(lit), fold
+	if fold {
+		m.lit = lower(lit)
+		m.unicodeFold = strings.ContainsAny(m.lit, "ks")
+	}
+	return m, nil
+}
+
+// requiredLiteral returns the longest literal that every match of re
+// contains, and whether it is case-folded. It gives up (returns "") on
+// literals that are not ASCII, where byte search and RE2 may disagree.
+func requiredLiteral(re *syntax.Regexp) (string, bool) {
+	switch re.Op {
+	case syntax.OpLiteral:
+		for _, r := range re.Rune {
+			if r >= utf8.RuneSelf {
+				return "", false
+			}
+		}
+		return string(re.Rune), re.Flags&syntax.FoldCase != 0
+	case syntax.OpCapture, syntax.OpPlus:
+		return requiredLiteral(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return requiredLiteral(re.Sub[0])
+		}
+	case syntax.OpConcat:
+		best, bestFold := "", false
+		for _, sub := range re.Sub {
+			if lit, fold := requiredLiteral(sub); len(lit) > len(best) {
+				best, bestFold = lit, fold
+			}
+		}
+		return best, bestFold
+	}
+	return "", false
+}
+
+func (m regexpM) match(rec *chunk.Record) bool {
+	if m.lit != "" && !m.hasLiteral(rec.Raw) {
+		return false
+	}
+	return m.re.Match(rec.Raw)
+}
+
+func (m regexpM) hasLiteral(line []byte) bool {
+	if !m.fold {
+		return bytes.Contains(line, m.litB)
+	}
+	if containsFold(line, m.lit) {
+		return true
+	}
+	if m.unicodeFold {
+		for _, c := range line {
+			if c >= utf8.RuneSelf {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (regexpM) cost() int { return 100 }
 
 type notM struct{ x matcher }
 
@@ -300,6 +400,12 @@ func (m *fieldM) cost() int {
 }
 
 func (m *fieldM) match(rec *chunk.Record) bool {
+	if !m.AnyKey {
+		// The usual spelling first; the loop below finds the others.
+		if v, ok := rec.Attrs[m.Key]; ok && test(m, v) {
+			return true
+		}
+	}
 	for k, v := range rec.Attrs {
 		if (m.AnyKey || strings.EqualFold(k, m.Key)) && test(m, v) {
 			return true
@@ -386,21 +492,53 @@ func compareFoldLower[S ~string | ~[]byte](a S, b string) int {
 // into a stack buffer.
 const maxNumberLen = 64
 
-// parseNumber parses a decimal or floating-point number (strconv syntax,
-// without underscores). It allocates nothing.
+// parseNumber parses a decimal number: an optional sign, digits with an
+// optional fraction (at least one digit in all), an optional exponent. It
+// checks the syntax itself so that strconv never fails (a failure
+// allocates), and allocates nothing.
 func parseNumber[S ~string | ~[]byte](v S) (float64, bool) {
-	if len(v) == 0 || len(v) > maxNumberLen {
+	if len(v) == 0 || len(v) > maxNumberLen || !isDecimal(v) {
 		return 0, false
 	}
 	var buf [maxNumberLen]byte
 	n := copy(buf[:], v)
-	for _, c := range buf[:n] {
-		if c == '_' {
-			return 0, false
-		}
-	}
 	x, err := strconv.ParseFloat(string(buf[:n]), 64)
 	return x, err == nil
+}
+
+// isDecimal reports whether v is [+-]? digits [. digits] ([eE] [+-]? digits)?
+// with at least one digit before the exponent.
+func isDecimal[S ~string | ~[]byte](v S) bool {
+	i := 0
+	if i < len(v) && (v[i] == '+' || v[i] == '-') {
+		i++
+	}
+	digits := 0
+	for ; i < len(v) && '0' <= v[i] && v[i] <= '9'; i++ {
+		digits++
+	}
+	if i < len(v) && v[i] == '.' {
+		for i++; i < len(v) && '0' <= v[i] && v[i] <= '9'; i++ {
+			digits++
+		}
+	}
+	if digits == 0 {
+		return false
+	}
+	if i < len(v) && (v[i] == 'e' || v[i] == 'E') {
+		i++
+		if i < len(v) && (v[i] == '+' || v[i] == '-') {
+			i++
+		}
+		exp := 0
+		for ; i < len(v) && '0' <= v[i] && v[i] <= '9'; i++ {
+			exp++
+		}
+		if exp == 0 {
+			return false
+		}
+	}
+	return i == len(v)
 }
 
 // maxSeverityLen is the longest severity spelling severityLevel knows.

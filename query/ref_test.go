@@ -112,6 +112,8 @@ func asciiLower(s string) string {
 	return string(b)
 }
 
+var decimalRE = regexp.MustCompile(`^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
+
 var refSeverity = map[string]int{
 	"emerg": 0, "emergency": 0, "panic": 0, "alert": 1, "crit": 2, "critical": 2, "fatal": 2,
 	"err": 3, "error": 3, "warning": 4, "warn": 4, "notice": 5, "info": 6, "informational": 6,
@@ -137,9 +139,9 @@ func refTest(n Field, v string) bool {
 			return false
 		}
 		c = s - qs
-	case qnErr == nil && !strings.Contains(n.Value, "_"):
+	case qnErr == nil && decimalRE.MatchString(n.Value):
 		x, err := strconv.ParseFloat(v, 64)
-		if err != nil || strings.Contains(v, "_") {
+		if err != nil || !decimalRE.MatchString(v) {
 			return false
 		}
 		switch {

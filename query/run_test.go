@@ -75,7 +75,8 @@ var (
 		"opened", "closed", "for", "a-b", "x_y", "warn", "info"}
 	specials = []string{"173.234.31.186", "pam_unix(sshd:auth)", "user=root", "pid=1234", "pid=999",
 		`msg="two words"`, "severity=warning", "level=ERROR", "host=web2", "uid=0", "logname=",
-		"[12345]", "(x)", "a.b.c", "status:500", `k="esc \" q"`, "Host=WEB1", "port=22,", "path=/var/log"}
+		"[12345]", "(x)", "a.b.c", "status:500", `k="esc \" q"`, "Host=WEB1", "port=22,", "path=/var/log",
+		"\u212Aernel", "\u017Fession", "FAILURE", "naïve"}
 	attrKeys   = []string{"host", "app", "pid", "severity", "level", "Host", "file"}
 	attrValues = map[string][]string{
 		"host": {"web1", "WEB1", "db1", "web2"}, "Host": {"web1", "db2"},
@@ -152,7 +153,8 @@ func genNode(r *rand.Rand, depth int) Node {
 		w := word()
 		return Prefix{Text: w[:1+r.IntN(len(w))]}
 	case 4:
-		exprs := []string{"fail(ed|ure)", "^error", `\d{4}`, "web[12]$", "ERR", "a-b|x_y", `user=\w+`}
+		exprs := []string{"fail(ed|ure)", "^error", `\d{4}`, "web[12]$", "ERR", "a-b|x_y", `user=\w+`,
+			"kernel", "session", "(?i:fail)ure", "ïve"}
 		return Regexp{Expr: exprs[r.IntN(len(exprs))], Fold: r.IntN(2) == 0}
 	case 5:
 		return Token{Word: word()}

@@ -40,6 +40,9 @@ type jsonlEntry struct {
 // offset; it is returned in UTC. A trailing CR or LF is ignored. Errors wrap
 // ErrInvalidEntry.
 func ParseJSONLLine(line []byte) (Entry, error) {
+	if e, ok := parseJSONLFast(line); ok {
+		return e, nil
+	}
 	var e jsonlEntry
 	if err := json.Unmarshal(line, &e); err != nil {
 		return Entry{}, fmt.Errorf("%w: %v", ErrInvalidEntry, err)

@@ -20,6 +20,10 @@ import (
 // MiB; a bigger one gives ErrPushTooLarge (HTTP 413).
 const MaxPushDecodedSize = 256 << 20
 
+// maxSnappyRatio is more than the snappy block format can expand: its
+// densest element, a 3-byte copy, writes at most 64 bytes.
+const maxSnappyRatio = 22
+
 var (
 	// ErrInvalidPush means a push body could not be decoded (HTTP 400).
 	ErrInvalidPush = errors.New("invalid push body")
@@ -172,6 +176,10 @@ func DecodePushProto(body []byte) ([]Entry, error) {
 	n, err := snappy.DecodedLen(body)
 	if err != nil {
 		return nil, fmt.Errorf("%w: snappy: %v", ErrInvalidPush, err)
+	}
+	if n > maxSnappyRatio*len(body)+64 {
+		// Checked before allocating n bytes for a body that lies.
+		return nil, fmt.Errorf("%w: snappy: %d decompressed bytes declared for %d compressed bytes", ErrInvalidPush, n, len(body))
 	}
 	if n > MaxPushDecodedSize {
 		return nil, fmt.Errorf("%w: %d bytes decompressed, at most %d", ErrPushTooLarge, n, MaxPushDecodedSize)

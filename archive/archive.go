@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"glarc/chunk"
 	"glarc/chunk/file"
@@ -47,6 +48,10 @@ type Archive struct {
 	dir      string
 	chunks   *file.Manager
 	log      *slog.Logger
+	// manifest is the import manifest (writers only); only Import uses it.
+	manifest *manifest
+	// rotateHook is called when the active chunk fills up during Import.
+	rotateHook atomic.Pointer[func(chunk.ChunkMeta) error]
 }
 
 // Open opens dir for writing, creating it if needed. It takes the writer
@@ -56,16 +61,73 @@ func Open(dir string, opts Options) (*Archive, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	m, err := file.Open(dir, file.Options{
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("open data directory: %w", err)
+	}
+	man, err := readManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	a := &Archive{dir: dir, manifest: man, log: log.With("component", "archive")}
+	fopts := file.Options{
 		Owner:         cmp.Or(opts.Owner, "glarc"),
 		MaxChunkBytes: opts.MaxChunkBytes,
 		Logger:        log,
 		OnSealed:      opts.OnSealed,
-	})
-	if err != nil {
+		BeforeRotate: func(full chunk.ChunkMeta) error {
+			if h := a.rotateHook.Load(); h != nil {
+				return (*h)(full)
+			}
+			return nil
+		},
+	}
+	if man.open {
+		// An import died between commits: undo what it had not committed.
+		mark := man.mark
+		fopts.Rollback = &mark
+		a.log.Warn("rolling back an interrupted import", "chunk", mark.Chunk.String(), "records", mark.Records)
+	}
+	if a.chunks, err = file.Open(dir, fopts); err != nil {
 		return nil, err
 	}
-	return &Archive{dir: dir, chunks: m, log: log.With("component", "archive")}, nil
+	if man.open {
+		man.open = false
+		if err := man.write(dir); err != nil {
+			a.chunks.Close()
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// beginImport marks the manifest open at the current end of the archive.
+func (a *Archive) beginImport(imp *importer) error {
+	mark, err := a.chunks.Mark()
+	if err != nil {
+		return err
+	}
+	a.manifest.open, a.manifest.mark = true, mark
+	if err := a.manifest.write(a.dir); err != nil {
+		return err
+	}
+	hook := imp.commitRotate
+	a.rotateHook.Store(&hook)
+	return nil
+}
+
+func (a *Archive) endImport() { a.rotateHook.Store(nil) }
+
+// closeImport makes everything durable and closes the manifest.
+func (a *Archive) closeImport() error {
+	if err := a.chunks.Sync(); err != nil {
+		return err
+	}
+	mark, err := a.chunks.Mark()
+	if err != nil {
+		return err
+	}
+	a.manifest.open, a.manifest.mark = false, mark
+	return a.manifest.write(a.dir)
 }
 
 // OpenReadOnly opens dir for reading; it takes no lock.

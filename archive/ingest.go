@@ -19,6 +19,7 @@ import (
 	"glarc/archive/loki"
 	"glarc/archive/syslog"
 	"glarc/chunk"
+	"glarc/chunk/file"
 )
 
 // AttrFile is the attribute import adds: the path a record was read from.
@@ -83,6 +84,9 @@ type ImportOptions struct {
 	Now func() time.Time
 	// NoSeal leaves the last active chunk unsealed at the end.
 	NoSeal bool
+	// Force imports sources again even when the manifest says they were
+	// imported already.
+	Force bool
 }
 
 // Progress is reported while importing.
@@ -97,6 +101,7 @@ type Progress struct {
 type Summary struct {
 	Files    int   // sources read (fully or partly)
 	Failed   int   // sources with an error
+	Skipped  int   // sources with nothing new (already imported)
 	Records  int64 // records appended
 	RawLines int64 // lines kept raw because they did not parse
 	Bytes    int64 // raw (possibly compressed) bytes read
@@ -106,9 +111,9 @@ type Summary struct {
 
 func (s Summary) String() string {
 	secs := max(s.Elapsed.Seconds(), 1e-9)
-	return fmt.Sprintf("imported %d %s: %d records, %s in %.2fs (%.1f MB/s), %d %s kept raw, %d failed",
+	return fmt.Sprintf("imported %d %s: %d records, %s in %.2fs (%.1f MB/s), %d %s kept raw, %d skipped as already imported, %d failed",
 		s.Files, plural(s.Files, "file", "files"), s.Records, humanBytes(s.Bytes), s.Elapsed.Seconds(),
-		float64(s.Bytes)/secs/1e6, s.RawLines, plural(int(s.RawLines), "line", "lines"), s.Failed)
+		float64(s.Bytes)/secs/1e6, s.RawLines, plural(int(s.RawLines), "line", "lines"), s.Skipped, s.Failed)
 }
 
 func plural(n int, one, many string) string {
@@ -154,6 +159,10 @@ func (a *Archive) Import(ctx context.Context, sources []Source, opts ImportOptio
 	if imp.opts.Location == nil {
 		imp.opts.Location = time.Local
 	}
+	if err := a.beginImport(imp); err != nil {
+		return imp.sum, err
+	}
+	defer a.endImport()
 	var errs []error
 	for _, src := range sources {
 		if err := ctx.Err(); err != nil {
@@ -161,6 +170,9 @@ func (a *Archive) Import(ctx context.Context, sources []Source, opts ImportOptio
 			break
 		}
 		err := imp.importSource(ctx, src)
+		if cerr := imp.commitSource(); cerr != nil && err == nil {
+			err = &writeError{cerr}
+		}
 		imp.sum.Files++
 		var werr *writeError
 		if errors.As(err, &werr) {
@@ -172,12 +184,12 @@ func (a *Archive) Import(ctx context.Context, sources []Source, opts ImportOptio
 			errs = append(errs, &SourceError{Source: src.Name, Err: err})
 		}
 	}
-	if !opts.NoSeal {
+	if err := a.closeImport(); err != nil {
+		errs = append(errs, err)
+	} else if !opts.NoSeal {
 		if err := a.chunks.Seal(); err != nil && !errors.Is(err, chunk.ErrNoActiveChunk) {
 			errs = append(errs, err)
 		}
-	} else if err := a.chunks.Flush(); err != nil {
-		errs = append(errs, err)
 	}
 	imp.sum.Bytes = imp.read.Load()
 	imp.sum.Elapsed = time.Since(start)
@@ -194,6 +206,16 @@ type importer struct {
 	opts ImportOptions
 	sum  Summary
 	read atomic.Int64
+	cur  *sourceProgress // the source being imported, nil between sources
+}
+
+// sourceProgress tracks what of one source is in the archive.
+type sourceProgress struct {
+	name     string
+	entry    int // manifest entry, -1 before the first commit
+	fp       fingerprint
+	consumed uint64 // bytes of decompressed data whose records were appended
+	records  uint64
 }
 
 // countingReader counts raw bytes for progress.
@@ -220,10 +242,36 @@ func (imp *importer) importSource(ctx context.Context, src Source) error {
 	}
 	defer dr.Close()
 	br := bufio.NewReaderSize(dr, detectHead)
+	head, err := br.Peek(FingerprintBytes)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return err
+	}
+	if len(head) == 0 {
+		return nil // an empty source adds nothing
+	}
+	head = bytes.Clone(head)
+	cur := &sourceProgress{name: src.Name, entry: -1, fp: fingerprintOf(head)}
+	if i, ok := imp.a.manifest.lookup(head); ok && !imp.opts.Force {
+		e := imp.a.manifest.entries[i]
+		cur.entry, cur.consumed, cur.records = i, e.consumed, e.records
+		n, err := io.CopyN(io.Discard, br, int64(e.consumed))
+		if err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		if _, perr := br.Peek(1); uint64(n) < e.consumed || errors.Is(perr, io.EOF) {
+			imp.sum.Skipped++
+			return nil
+		}
+	}
+	imp.cur = cur
 	format := imp.opts.Format
 	if format == input.FormatAuto {
-		head, _ := br.Peek(detectHead)
-		format = input.DetectHead(head)
+		h, _ := br.Peek(detectHead)
+		if cur.consumed > 0 && len(head) > 0 {
+			// Detect from the start of the source, not from the new tail.
+			h = head
+		}
+		format = input.DetectHead(h)
 	}
 	ingest := imp.opts.Now()
 	p := &lineParser{format: format, file: src.Name, loc: imp.opts.Location, ingest: ingest}
@@ -242,12 +290,16 @@ func (imp *importer) importSource(ctx context.Context, src Source) error {
 	return imp.importParallel(ctx, br, p, years)
 }
 
-func (imp *importer) append(rec chunk.Record) error {
+// append appends one record; end is the source offset just past the data
+// it came from, recorded in the manifest at the next commit.
+func (imp *importer) append(rec chunk.Record, end uint64) error {
 	if _, err := imp.a.chunks.Append(rec); err != nil {
 		return &writeError{err}
 	}
 	imp.sum.Records++
 	imp.sum.Text += int64(len(rec.Raw))
+	imp.cur.records++
+	imp.cur.consumed = max(imp.cur.consumed, end)
 	return nil
 }
 
@@ -275,12 +327,14 @@ func (imp *importer) importDocument(r io.Reader, p *lineParser) error {
 	if err != nil {
 		return fmt.Errorf("decode %s: %w", p.format, err)
 	}
+	end := imp.cur.consumed + uint64(len(body))
 	for _, e := range entries {
 		e.Labels[AttrFile] = p.file
-		if err := imp.append(e.Record(p.ingest)); err != nil {
+		if err := imp.append(e.Record(p.ingest), end); err != nil {
 			return err
 		}
 	}
+	imp.cur.consumed = end
 	imp.progress(p.file, p.format)
 	return nil
 }
@@ -289,11 +343,15 @@ func (imp *importer) importDocument(r io.Reader, p *lineParser) error {
 // (logcli default output joins continuation lines).
 func (imp *importer) importSequential(ctx context.Context, r io.Reader, p *lineParser) error {
 	lr := input.NewLineReader(r, imp.opts.MaxLine)
+	base := imp.cur.consumed
 	var dump loki.DefaultDump
 	var lineErrs []error
+	// An entry is emitted when the line after it arrives: it ends where
+	// that line starts.
+	var entryEnd uint64
 	emit := func(e loki.Entry) error {
 		e.Labels[AttrFile] = p.file
-		return imp.append(e.Record(p.ingest))
+		return imp.append(e.Record(p.ingest), entryEnd)
 	}
 	for n := 0; ; n++ {
 		if n%batchLines == 0 {
@@ -311,6 +369,7 @@ func (imp *importer) importSequential(ctx context.Context, r io.Reader, p *lineP
 			continue
 		}
 		if err != nil {
+			entryEnd = base + uint64(lr.Consumed())
 			if e, ok := dump.Flush(); ok {
 				if werr := emit(e); werr != nil {
 					return werr
@@ -318,6 +377,7 @@ func (imp *importer) importSequential(ctx context.Context, r io.Reader, p *lineP
 			}
 			return err
 		}
+		entryEnd = base + uint64(line.Offset)
 		e, ok, perr := dump.Add(line.Text)
 		if ok {
 			if err := emit(e); err != nil {
@@ -326,11 +386,12 @@ func (imp *importer) importSequential(ctx context.Context, r io.Reader, p *lineP
 		}
 		if perr != nil {
 			imp.sum.RawLines++
-			if err := imp.append(p.rawRecord(bytes.Clone(line.Text))); err != nil {
+			if err := imp.append(p.rawRecord(bytes.Clone(line.Text)), base+uint64(lr.Consumed())); err != nil {
 				return err
 			}
 		}
 	}
+	entryEnd = base + uint64(lr.Consumed())
 	if e, ok := dump.Flush(); ok {
 		if err := emit(e); err != nil {
 			return err
@@ -344,6 +405,7 @@ func (imp *importer) importSequential(ctx context.Context, r io.Reader, p *lineP
 type batch struct {
 	buf  []byte
 	ends []int
+	offs []int64       // source offset just past each line
 	out  chan []parsed // receives the parsed records; capacity 1
 }
 
@@ -401,6 +463,7 @@ func (imp *importer) importParallel(ctx context.Context, r io.Reader, p *linePar
 			}
 			b.buf = append(b.buf, line.Text...)
 			b.ends = append(b.ends, len(b.buf))
+			b.offs = append(b.offs, lr.Consumed())
 			if len(b.buf) >= batchBytes || len(b.ends) >= batchLines {
 				if !send() {
 					return gctx.Err()
@@ -427,6 +490,7 @@ func (imp *importer) importParallel(ctx context.Context, r io.Reader, p *linePar
 			return nil
 		})
 	}
+	base := imp.cur.consumed
 	var appendErr error
 	for b := range ordered {
 		var out []parsed
@@ -445,7 +509,7 @@ func (imp *importer) importParallel(ctx context.Context, r io.Reader, p *linePar
 			if pr.raw {
 				imp.sum.RawLines++
 			}
-			if appendErr = imp.append(pr.rec); appendErr != nil {
+			if appendErr = imp.append(pr.rec, base+uint64(b.offs[i])); appendErr != nil {
 				break
 			}
 		}
@@ -530,4 +594,36 @@ func (p *lineParser) parse(line []byte, out *parsed) {
 		return
 	}
 	*out = parsed{rec: p.rawRecord(line), raw: true}
+}
+
+// commitSource records the finished (or failed) source in the manifest
+// after making its records durable.
+func (imp *importer) commitSource() error {
+	cur := imp.cur
+	imp.cur = nil
+	if cur == nil || cur.records == 0 && cur.entry >= 0 {
+		return nil
+	}
+	a := imp.a
+	if err := a.chunks.Sync(); err != nil {
+		return err
+	}
+	mark, err := a.chunks.Mark()
+	if err != nil {
+		return err
+	}
+	a.manifest.mark = mark
+	a.manifest.update(cur.entry, cur.fp, cur.consumed, cur.records, cur.name, imp.opts.Now())
+	return a.manifest.write(a.dir)
+}
+
+// commitRotate runs when the active chunk is full, after its records were
+// made durable: the manifest then covers that whole chunk.
+func (imp *importer) commitRotate(full chunk.ChunkMeta) error {
+	a := imp.a
+	a.manifest.mark = file.Mark{Chunk: full.ID, Records: full.Records}
+	if cur := imp.cur; cur != nil && cur.records > 0 {
+		cur.entry = a.manifest.update(cur.entry, cur.fp, cur.consumed, cur.records, cur.name, imp.opts.Now())
+	}
+	return a.manifest.write(a.dir)
 }

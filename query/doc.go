@@ -36,9 +36,10 @@
 // Values of key=value terms are compared ASCII case-insensitively, in
 // attributes and in the line alike. A comparison holds when any value of
 // the key (the attribute, or a pair in the line) satisfies it; ordered
-// comparisons are numeric when the query value is a number (values that
-// are not numbers then never match), by syslog severity for the keys
-// severity and level, and otherwise by the lowercased strings.
+// comparisons go by syslog severity for the keys severity and level (names,
+// aliases such as error and warn, digits 0-7), are numeric when the query
+// value is a decimal number (values that are not numbers then never
+// match), and otherwise compare the lowercased strings byte by byte.
 //
 // A bare term runs to the next space. '(' opens a group only at the start
 // of a term, so pam_unix(sshd:auth) is one term while (a OR b) groups; a

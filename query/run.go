@@ -45,7 +45,10 @@ const ctxCheckEvery = 1024
 // [opt.Since, opt.Until], ordered by (Record.Time, chunk ID, position),
 // oldest first, or newest first with opt.Reverse. The first error ends the
 // sequence. Every cursor Run opens is closed when the sequence ends, also
-// when the consumer stops early.
+// when the consumer stops early. Records are passed on as the cursors
+// return them: Raw and Attrs may be shared with the manager, so read them
+// and clone what must be kept or changed. opt.Explain is complete once the
+// sequence ends.
 func Run(ctx context.Context, m chunk.Manager, q *Query, opt Options) iter.Seq2[chunk.Record, error] {
 	return func(yield func(chunk.Record, error) bool) {
 		streams, err := plan(m, q, opt)
@@ -166,7 +169,7 @@ func Count(ctx context.Context, m chunk.Manager, q *Query, opt Options) (uint64,
 	}
 	opt.Reverse = false
 	var n uint64
-	limit := uint64(opt.Limit)
+	limit := uint64(max(opt.Limit, 0))
 	for _, s := range streams {
 		if limit > 0 && n >= limit {
 			break
@@ -265,6 +268,7 @@ type stream struct {
 	it    roaring.IntPeekable // forward candidate iterator
 	reads int
 
+	scratch chunk.Record // the record being checked
 	// The current record: the last match advance found.
 	rec chunk.Record
 	t   time.Time
@@ -441,10 +445,13 @@ func (s *stream) advance(ctx context.Context, q *Query, opt Options) (bool, erro
 				return false, err
 			}
 		}
-		rec, err := s.read(p)
-		if err != nil {
+		var err error
+		// Read into the stream, not a local: Match takes a pointer through
+		// an interface, which would move a local to the heap per record.
+		if s.scratch, err = s.read(p); err != nil {
 			return false, err
 		}
+		rec := &s.scratch
 		// Binary search bounded the range already; this guards against a
 		// chunk whose order disagrees with its metadata.
 		t := rec.Time()
@@ -461,9 +468,9 @@ func (s *stream) advance(ctx context.Context, q *Query, opt Options) (bool, erro
 			continue
 		}
 		s.ex.Checked++
-		if q.Match(&rec) {
+		if q.Match(rec) {
 			s.ex.Matched++
-			s.rec, s.t, s.pos = rec, t, p
+			s.rec, s.t, s.pos = *rec, t, p
 			return true, nil
 		}
 	}

@@ -68,6 +68,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			importCommand(e),
 			queryCommand(e),
 			chunksCommand(e),
+			serveCommand(e),
 		},
 	}
 	for _, c := range root.Commands {

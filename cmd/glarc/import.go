@@ -24,7 +24,10 @@ func importCommand(e *env) *cli.Command {
 		Description: `Reads each FILE (or stdin for -), detects its format from the first lines,
 parses every line into a record and appends it to the archive; lines that do not
 parse are kept raw. Compression is detected by magic bytes. Year-less syslog
-stamps take their year from the file's modification time.
+stamps take their year from the file's modification time. Rotated sets
+(syslog.2.gz, syslog.1, syslog) are read oldest first. A manifest in the data
+directory remembers what was imported, by content: running the same import
+again adds only what is new, also after rotation and compression.
 
 Examples:
   glarc import /var/log/syslog /var/log/syslog.1 /var/log/syslog.2.gz
@@ -39,6 +42,8 @@ Examples:
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
 			&cli.IntFlag{Name: "workers", Usage: "parse workers (default: number of CPUs)"},
 			&cli.BoolFlag{Name: "no-seal", Usage: "leave the last chunk active instead of sealing it"},
+			&cli.BoolFlag{Name: "recursive", Aliases: []string{"R"}, Usage: "import the files below directories given as arguments"},
+			&cli.BoolFlag{Name: "force", Usage: "import again what the manifest says was imported already"},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			return runImport(ctx, e, cmd)
@@ -50,7 +55,8 @@ func runImport(ctx context.Context, e *env, cmd *cli.Command) error {
 	if cmd.NArg() == 0 {
 		return usagef("import: no input files (pass FILE..., or - for stdin)")
 	}
-	opts := archive.ImportOptions{Year: int(cmd.Int("year")), Workers: int(cmd.Int("workers")), NoSeal: cmd.Bool("no-seal")}
+	opts := archive.ImportOptions{Year: int(cmd.Int("year")), Workers: int(cmd.Int("workers")),
+		NoSeal: cmd.Bool("no-seal"), Force: cmd.Bool("force")}
 	f, err := input.ParseFormat(cmd.String("format"))
 	if err != nil {
 		return &usageError{fmt.Errorf("import: %w", err)}
@@ -66,7 +72,17 @@ func runImport(ctx context.Context, e *env, cmd *cli.Command) error {
 	var sources []archive.Source
 	failed := 0
 	stdinUsed := false
-	for _, name := range cmd.Args().Slice() {
+	names := cmd.Args().Slice()
+	if cmd.Bool("recursive") {
+		var errs []error
+		names, errs = archive.ExpandDirs(names)
+		for _, err := range errs {
+			fmt.Fprintf(e.stderr, "glarc: import: %v\n", err)
+			failed++
+		}
+	}
+	// Rotated sets oldest first: syslog.2.gz, syslog.1, syslog.
+	for _, name := range archive.SortRotated(names) {
 		if name == "-" {
 			if stdinUsed {
 				return usagef("import: - (stdin) given twice")

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/sync/errgroup"
 
@@ -102,6 +103,9 @@ type Summary struct {
 	Files    int   // sources read (fully or partly)
 	Failed   int   // sources with an error
 	Skipped  int   // sources with nothing new (already imported)
+	// Warnings are remarks about sources that were imported anyway, such
+	// as binary content archived as raw lines.
+	Warnings []string
 	Records  int64 // records appended
 	RawLines int64 // lines kept raw because they did not parse
 	Bytes    int64 // raw (possibly compressed) bytes read
@@ -264,6 +268,10 @@ func (imp *importer) importSource(ctx context.Context, src Source) error {
 		}
 	}
 	imp.cur = cur
+	if binaryLooking(head) {
+		imp.sum.Warnings = append(imp.sum.Warnings, fmt.Sprintf(
+			"%s: looks binary (NUL bytes or mostly non-text in the first %d bytes); its lines are archived as they are", src.Name, len(head)))
+	}
 	format := imp.opts.Format
 	if format == input.FormatAuto {
 		h, _ := br.Peek(detectHead)
@@ -626,4 +634,19 @@ func (imp *importer) commitRotate(full chunk.ChunkMeta) error {
 		cur.entry = a.manifest.update(cur.entry, cur.fp, cur.consumed, cur.records, cur.name, imp.opts.Now())
 	}
 	return a.manifest.write(a.dir)
+}
+
+// binaryLooking reports whether b holds NUL bytes or mostly bytes that are
+// neither printable ASCII, white space nor UTF-8.
+func binaryLooking(b []byte) bool {
+	if bytes.IndexByte(b, 0) >= 0 {
+		return true
+	}
+	odd := 0
+	for _, c := range b {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
+			odd++
+		}
+	}
+	return !utf8.Valid(b) && odd*10 > len(b)/10 || odd*4 > len(b)
 }

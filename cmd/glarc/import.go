@@ -124,6 +124,9 @@ func runImport(ctx context.Context, e *env, cmd *cli.Command) error {
 	cerr := a.Close()
 	sum.Files += failed
 	sum.Failed += failed
+	for _, w := range sum.Warnings {
+		fmt.Fprintf(e.stderr, "glarc: warning: %s\n", w)
+	}
 	for _, err := range unjoin(ierr) {
 		fmt.Fprintf(e.stderr, "glarc: %v\n", err)
 	}

@@ -100,9 +100,9 @@ type Progress struct {
 
 // Summary says what an import did.
 type Summary struct {
-	Files    int   // sources read (fully or partly)
-	Failed   int   // sources with an error
-	Skipped  int   // sources with nothing new (already imported)
+	Files   int // sources read (fully or partly)
+	Failed  int // sources with an error
+	Skipped int // sources with nothing new (already imported)
 	// Warnings are remarks about sources that were imported anyway, such
 	// as binary content archived as raw lines.
 	Warnings []string

@@ -273,7 +273,6 @@ func (m *manifest) update(old int, fp fingerprint, consumed, records uint64, nam
 	return len(m.entries) - 1
 }
 
-
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 func crc32c(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }

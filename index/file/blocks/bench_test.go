@@ -1,0 +1,44 @@
+package blocks
+
+// go test -run=^$ -bench=. -count=10 ./index/file/blocks | benchstat -
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"glarc/index/internal/indextest"
+)
+
+func BenchmarkBuild(b *testing.B) {
+	recs := indextest.Generated(50000, 42)
+	cm, meta := indextest.Sealed(b, recs)
+	raw := indextest.RawBytes(recs)
+	dir := b.TempDir()
+	b.SetBytes(raw)
+	for b.Loop() {
+		cur, err := cm.OpenCursor(meta.ID)
+		require.NoError(b, err)
+		require.NoError(b, NewIndexer().Build(context.Background(), meta, cur, dir))
+		cur.Close()
+	}
+	r, err := Open(filepath.Join(dir, FileName))
+	require.NoError(b, err)
+	defer r.Close()
+	b.ReportMetric(float64(r.Size())/float64(raw), "index/raw")
+}
+
+func BenchmarkCandidates(b *testing.B) {
+	path, _ := build(b, indextest.Generated(50000, 42), 0)
+	r, err := Open(path)
+	require.NoError(b, err)
+	defer r.Close()
+	runs := [][]byte{[]byte("173"), []byte("234"), []byte("31"), []byte("186")}
+	for b.Loop() {
+		if _, err := r.Candidates(runs); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

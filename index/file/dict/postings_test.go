@@ -1,0 +1,79 @@
+package dict
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestPostingsRoundTrip(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	tests := map[string][]uint32{"empty": nil, "one": {7}, "dense": nil, "sparse": nil, "run": nil}
+	for i := range uint32(3000) {
+		tests["run"] = append(tests["run"], 1000+i)
+		if r.IntN(3) == 0 {
+			tests["dense"] = append(tests["dense"], i)
+		}
+		if r.IntN(200) == 0 {
+			tests["sparse"] = append(tests["sparse"], i*13)
+		}
+	}
+	for name, pos := range tests {
+		t.Run(name, func(t *testing.T) {
+			b := AppendPostings(nil, pos, nil)
+			bm, err := DecodePostings(b, 1<<20)
+			require.NoError(t, err)
+			require.Equal(t, len(pos), int(bm.GetCardinality()))
+			for _, p := range pos {
+				require.True(t, bm.Contains(p))
+			}
+			if len(pos) > 0 {
+				_, err = DecodePostings(b, uint64(pos[len(pos)-1])) // last position out of range
+				require.Error(t, err)
+			}
+		})
+	}
+}
+
+func FuzzDecodePostings(f *testing.F) {
+	f.Add(AppendPostings(nil, []uint32{1, 5, 9}, nil))
+	f.Add(AppendPostings(nil, []uint32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, nil))
+	run := make([]uint32, 5000)
+	for i := range run {
+		run[i] = uint32(i)
+	}
+	f.Add(AppendPostings(nil, run, nil))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		bm, err := DecodePostings(data, 1<<16)
+		if err != nil {
+			return
+		}
+		if !bm.IsEmpty() && bm.Maximum() >= 1<<16 {
+			t.Fatalf("position %d beyond records", bm.Maximum())
+		}
+	})
+}
+
+func FuzzReader(f *testing.F) {
+	var blocks bytes.Buffer
+	d := NewWriter(&blocks)
+	for _, k := range []string{"a", "ab", "abc", "b", "zz"} {
+		require.NoError(f, d.Add([]byte(k), AppendPostings(nil, []uint32{1, 2}, nil)))
+	}
+	idx, err := d.Finish()
+	require.NoError(f, err)
+	f.Add(blocks.Bytes(), idx)
+	f.Fuzz(func(t *testing.T, blocks, idx []byte) {
+		r, err := NewReader("fuzz", blocks, 0, idx)
+		if err != nil {
+			return
+		}
+		for _, k := range []string{"a", "abc", "zz", ""} {
+			r.Get([]byte(k))
+		}
+		for range r.Prefix([]byte("a")) {
+		}
+	})
+}

@@ -2,6 +2,8 @@ package query
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -183,7 +185,36 @@ func TestSyntaxErrorCaret(t *testing.T) {
 	require.Equal(t, "  ^", lines[2])
 }
 
+// sampleQueries reads testdata/queries.txt: one query a line, # comments.
+func sampleQueries(tb testing.TB) []string {
+	data, err := os.ReadFile(filepath.Join("testdata", "queries.txt"))
+	require.NoError(tb, err)
+	var qs []string
+	for line := range strings.Lines(string(data)) {
+		line = strings.TrimRight(line, "\n")
+		if line != "" && !strings.HasPrefix(line, "#") {
+			qs = append(qs, line)
+		}
+	}
+	return qs
+}
+
+func TestSampleQueriesParse(t *testing.T) {
+	qs := sampleQueries(t)
+	require.NotEmpty(t, qs)
+	for _, s := range qs {
+		q, err := Parse(s)
+		require.NoError(t, err, s)
+		again, err := Parse(q.String())
+		require.NoError(t, err, q.String())
+		require.Equal(t, q.String(), again.String())
+	}
+}
+
 func FuzzParse(f *testing.F) {
+	for _, s := range sampleQueries(f) {
+		f.Add(s)
+	}
 	for _, s := range []string{
 		"error host=web1", `"two words" -x`, "pam_unix(sshd:auth)", "(a OR b) NOT c",
 		"/fail(ed|ure)/i", "severity<=warning pid>1000 a!=b", `k="v \" w" *=x y=*`,

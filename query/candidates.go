@@ -16,6 +16,7 @@ type CandidateSource interface {
 	// Candidates is called once per chunk that Run or Count reaches, before
 	// the chunk's cursor is opened. It may return AllPositions when it
 	// cannot narrow the chunk (no index, or a term no index answers).
+	// Count calls it from several goroutines at once.
 	Candidates(ctx context.Context, meta chunk.ChunkMeta, q *Query) (Candidates, error)
 }
 

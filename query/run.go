@@ -10,10 +10,12 @@ import (
 	"io"
 	"iter"
 	"math"
+	"runtime"
 	"slices"
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
+	"golang.org/x/sync/errgroup"
 
 	"glarc/chunk"
 )
@@ -161,26 +163,47 @@ func merge(ctx context.Context, m chunk.Manager, q *Query, opt Options, pending 
 
 // Count returns the number of records Run would yield (at most opt.Limit
 // when set), without ordering them. A query that matches everything counts
-// sealed chunks wholly inside the time range from their metadata.
+// sealed chunks wholly inside the time range from their metadata. Without
+// a limit, chunks are counted in parallel, one goroutine per CPU: the
+// manager and the CandidateSource must then be safe for concurrent use.
 func Count(ctx context.Context, m chunk.Manager, q *Query, opt Options) (uint64, error) {
 	streams, err := plan(m, q, opt)
 	if err != nil {
 		return 0, err
 	}
 	opt.Reverse = false
-	var n uint64
 	limit := uint64(max(opt.Limit, 0))
+	var n uint64
+	if limit == 0 {
+		n, err = countParallel(ctx, m, q, opt, streams)
+	} else {
+		n, err = countSerial(ctx, m, q, opt, streams, limit)
+	}
+	if opt.Explain != nil {
+		opt.Explain.Returned = n
+	}
+	return n, err
+}
+
+// countFromMeta counts a chunk from its metadata when it needs no reading.
+func countFromMeta(q *Query, opt Options, s *stream) bool {
+	if !q.MatchesAll() || opt.Candidates != nil || !s.meta.Sealed || !within(s.meta, opt.Since, opt.Until) {
+		return false
+	}
+	s.ex.Status, s.ex.Source, s.ex.Reason = StatusCounted, "metadata", "every record matches"
+	s.ex.Candidates, s.ex.Matched = s.meta.Records, s.meta.Records
+	return true
+}
+
+func countSerial(ctx context.Context, m chunk.Manager, q *Query, opt Options, streams []*stream, limit uint64) (uint64, error) {
+	var n uint64
 	for _, s := range streams {
-		if limit > 0 && n >= limit {
+		if n >= limit {
 			break
 		}
-		if q.MatchesAll() && opt.Candidates == nil && s.meta.Sealed && within(s.meta, opt.Since, opt.Until) {
-			c := s.meta.Records
-			if limit > 0 && n+c > limit {
-				c = limit - n
-			}
-			s.ex.Status, s.ex.Source, s.ex.Reason = StatusCounted, "metadata", "every record matches"
-			s.ex.Candidates, s.ex.Matched = s.meta.Records, c
+		if countFromMeta(q, opt, s) {
+			c := min(s.meta.Records, limit-n)
+			s.ex.Matched = c
 			n += c
 			continue
 		}
@@ -190,10 +213,30 @@ func Count(ctx context.Context, m chunk.Manager, q *Query, opt Options) (uint64,
 			return n, err
 		}
 	}
-	if opt.Explain != nil {
-		opt.Explain.Returned = n
-	}
 	return n, nil
+}
+
+func countParallel(ctx context.Context, m chunk.Manager, q *Query, opt Options, streams []*stream) (uint64, error) {
+	counts := make([]uint64, len(streams))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, s := range streams {
+		if countFromMeta(q, opt, s) {
+			counts[i] = s.meta.Records
+			continue
+		}
+		g.Go(func() error {
+			var err error
+			counts[i], err = countStream(ctx, m, q, opt, s, 0)
+			return err
+		})
+	}
+	err := g.Wait()
+	var n uint64
+	for _, c := range counts {
+		n += c
+	}
+	return n, err
 }
 
 // countStream counts the matches of one chunk, at most limit (0 = all).

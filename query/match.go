@@ -488,8 +488,8 @@ func compareFoldLower[S ~string | ~[]byte](a S, b string) int {
 	return len(a) - len(b)
 }
 
-// maxNumberLen bounds the text parseNumber looks at, so that it can copy
-// into a stack buffer.
+// maxNumberLen is the longest number parseNumber copies into a stack
+// buffer; longer ones are converted on the heap.
 const maxNumberLen = 64
 
 // parseNumber parses a decimal number: an optional sign, digits with an
@@ -497,8 +497,12 @@ const maxNumberLen = 64
 // checks the syntax itself so that strconv never fails (a failure
 // allocates), and allocates nothing.
 func parseNumber[S ~string | ~[]byte](v S) (float64, bool) {
-	if len(v) == 0 || len(v) > maxNumberLen || !isDecimal(v) {
+	if !isDecimal(v) {
 		return 0, false
+	}
+	if len(v) > maxNumberLen { // rare: a conversion that allocates
+		x, err := strconv.ParseFloat(string(v), 64)
+		return x, err == nil
 	}
 	var buf [maxNumberLen]byte
 	n := copy(buf[:], v)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,6 +81,8 @@ func TestMatch(t *testing.T) {
 		{"pid>24200", false},
 		{"pid>=24200", true},
 		{"pid<24200.5", true},
+		{"pid<" + strings.Repeat("9", 80), true},
+		{"pid>" + strings.Repeat("9", 80) + "e-80", true},
 		{"pid!=24200", false},
 		{"pid!=1", true},
 		{"uid<1", true},
@@ -277,4 +280,27 @@ func BenchmarkRun(b *testing.B) {
 			b.ReportMetric(float64(n), "results")
 		})
 	}
+}
+
+// FuzzMatch compares the compiled matcher with the reference matcher on
+// arbitrary queries and lines.
+func FuzzMatch(f *testing.F) {
+	lines := []string{
+		"Dec 10 06:55:46 LabSZ sshd[24200]: pam_unix(sshd:auth): authentication failure; logname= uid=0 rhost=173.234.31.186",
+		`msg="a \"quoted\" b" pid=1234 level=error severity=warning`,
+		"\u212Aernel \u017Fession FAILURE naïve a-b x_y",
+	}
+	for i, q := range sampleQueries(f) {
+		f.Add(q, lines[i%len(lines)], "web1")
+	}
+	f.Fuzz(func(t *testing.T, qs, line, host string) {
+		q, err := Parse(qs)
+		if err != nil {
+			return
+		}
+		rec := chunk.Record{Raw: []byte(line), Attrs: chunk.Attributes{"host": host, "Severity": "err", "pid": "1000"}}
+		if got, want := q.Match(&rec), newReference().match(q.Root(), &rec); got != want {
+			t.Fatalf("query %q (canonical %q) on %q host=%q: Match = %v, reference = %v", qs, q.String(), line, host, got, want)
+		}
+	})
 }

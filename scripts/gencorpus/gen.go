@@ -172,7 +172,7 @@ func Generate(ctx context.Context, w io.Writer, cfg Config) (Counts, error) {
 				}
 				b := &block{c: c, format: cfg.Format, r: rng{s: mix(cfg.Seed ^ mix(uint64(k)+1))},
 					target: target, spanStart: startUS / 1e6,
-					startUS: startUS + int64(float64(spanUS)*float64(int64(k)*blockBytes)/float64(cfg.Size)),
+					startUS:   startUS + int64(float64(spanUS)*float64(int64(k)*blockBytes)/float64(cfg.Size)),
 					usPerByte: float64(spanUS) / float64(cfg.Size), endUS: startUS + spanUS}
 				var cnt Counts
 				buf, cnt = b.generate(buf[:0], plants[k])

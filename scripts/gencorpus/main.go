@@ -181,7 +181,7 @@ func ParseSize(s string) (int64, error) {
 		}
 	}
 	v, err := strconv.ParseFloat(up, 64)
-	if err != nil || v <= 0 || v*mult > 1<<50 {
+	if err != nil || !(v > 0 && v*mult <= 1<<50) || int64(v*mult) < 1 {
 		return 0, fmt.Errorf("%w %q (want e.g. 200MB, 1GB, 64MiB)", errBadSize, s)
 	}
 	return int64(v * mult), nil

@@ -372,4 +372,3 @@ func cmpInt64(a, b int64) int {
 	}
 	return 0
 }
-

@@ -1,52 +1,86 @@
 package file
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
+	"slices"
+	"strings"
 
 	"glarc/chunk"
 )
 
-// blockBuilder collects records of one block and encodes its payload:
+// A block is two zstd frames back to back: the meta frame (times,
+// attributes, lengths; small, compressed hard) and the text frame (the Raw
+// bytes; large, compressed fast). Decoded, the meta frame is
 //
 //	uvarint n                      records in the block
 //	u8 unit, n × varint SourceTS   zig-zag deltas from the previous record (first from 0),
 //	                               in the column's unit: 0 ns, 1 µs, 2 ms, 3 s
 //	u8 unit, n × varint IngestTS
 //	u8 unit, n × varint WriteTS
-//	uvarint s                      distinct attribute sets
-//	s × attribute set              chunk.Attributes encoding
-//	n × uvarint set number         0..s-1
+//	uvarint k                      attribute keys used in the block, in byte order
+//	k × attribute column:
+//	    uvarint len, key
+//	    u8 mode                    0 dictionary, 1 substring
+//	    mode 0: uvarint d          distinct values of the key, in first-use order
+//	            d × (uvarint len, value)
+//	            n × uvarint        value number + 1 for each record; 0: the record lacks the key
+//	    mode 1: n × (uvarint o [, uvarint l])
+//	                               the value is bytes [o-1, o-1+l) of the record's Raw
+//	                               (host, app, pid: the parser took them from the line);
+//	                               o = 0: the record lacks the key, and no l follows
 //	n × uvarint len(Raw)
-//	Raw bytes of the n records, back to back
 //
+// and the text frame is the Raw bytes of the n records, back to back.
 // Columns keep like with like, which is what zstd compresses best.
 type blockBuilder struct {
 	src, ingest, wrte []int64
-	setOf             []uint32
 	rawLens           []uint32
 	raw               []byte
-	sets              []byte
-	setIndex          map[string]uint32
-	nsets             uint32
+	keys              map[string]*attrColumn
 	minTS, maxTS      int64
 }
 
+// Attribute column modes. Stored on disk: never renumber.
+const (
+	colDictionary byte = 0
+	colSubstring  byte = 1
+)
+
+// attrColumn collects one attribute key's values.
+type attrColumn struct {
+	values  []string
+	index   map[string]uint32
+	records []uint32 // value number + 1 per record; 0 = absent
+	// subOff and subLen locate the value in the record's Raw (subOff =
+	// offset + 1; 0 = absent); subAll is false once a value was not found.
+	subOff, subLen []uint32
+	subAll         bool
+}
+
+func (c *attrColumn) mode() byte {
+	if c.subAll {
+		return colSubstring
+	}
+	return colDictionary
+}
+
 func newBlockBuilder() *blockBuilder {
-	return &blockBuilder{setIndex: make(map[string]uint32)}
+	return &blockBuilder{keys: make(map[string]*attrColumn)}
 }
 
 func (b *blockBuilder) reset() {
 	b.src, b.ingest, b.wrte = b.src[:0], b.ingest[:0], b.wrte[:0]
-	b.setOf, b.rawLens, b.raw, b.sets = b.setOf[:0], b.rawLens[:0], b.raw[:0], b.sets[:0]
-	clear(b.setIndex)
-	b.nsets = 0
+	b.rawLens, b.raw = b.rawLens[:0], b.raw[:0]
+	clear(b.keys)
 }
 
 func (b *blockBuilder) len() int { return len(b.src) }
 
-// add appends a record whose attributes are already encoded.
-func (b *blockBuilder) add(src, ingest, wrte int64, attrs, raw []byte) {
+// add appends a record whose attributes are in their chunk.Attributes
+// encoding (already checked by the caller's checksum).
+func (b *blockBuilder) add(src, ingest, wrte int64, attrs, raw []byte) error {
 	t := recordTime(src, ingest)
 	if len(b.src) == 0 || t < b.minTS {
 		b.minTS = t
@@ -54,19 +88,75 @@ func (b *blockBuilder) add(src, ingest, wrte int64, attrs, raw []byte) {
 	if len(b.src) == 0 || t > b.maxTS {
 		b.maxTS = t
 	}
+	n := len(b.src)
 	b.src = append(b.src, src)
 	b.ingest = append(b.ingest, ingest)
 	b.wrte = append(b.wrte, wrte)
-	n, ok := b.setIndex[string(attrs)]
-	if !ok {
-		n = b.nsets
-		b.nsets++
-		b.setIndex[string(attrs)] = n
-		b.sets = append(b.sets, attrs...)
+	err := eachAttr(attrs, func(k, v []byte) {
+		col, ok := b.keys[string(k)]
+		if !ok {
+			col = &attrColumn{index: make(map[string]uint32), subAll: true}
+			b.keys[string(k)] = col
+		}
+		vi, ok := col.index[string(v)]
+		if !ok {
+			vi = uint32(len(col.values))
+			col.values = append(col.values, string(v))
+			col.index[string(v)] = vi
+		}
+		for len(col.records) < n {
+			col.records = append(col.records, 0)
+			col.subOff = append(col.subOff, 0)
+			col.subLen = append(col.subLen, 0)
+		}
+		col.records = append(col.records, vi+1)
+		off := -1
+		if col.subAll && len(v) > 0 {
+			off = bytes.Index(raw, v)
+		}
+		if off < 0 {
+			col.subAll = false
+			off = 0
+		}
+		col.subOff = append(col.subOff, uint32(off+1))
+		col.subLen = append(col.subLen, uint32(len(v)))
+	})
+	if err != nil {
+		return err
 	}
-	b.setOf = append(b.setOf, n)
 	b.rawLens = append(b.rawLens, uint32(len(raw)))
 	b.raw = append(b.raw, raw...)
+	return nil
+}
+
+// eachAttr walks an encoded attribute set without building a map.
+func eachAttr(b []byte, fn func(k, v []byte)) error {
+	count, off := binary.Uvarint(b)
+	if off <= 0 {
+		return fmt.Errorf("%w: attributes: bad count", chunk.ErrCorrupt)
+	}
+	next := func() ([]byte, error) {
+		l, w := binary.Uvarint(b[off:])
+		if w <= 0 || l > uint64(len(b)-off-w) {
+			return nil, fmt.Errorf("%w: attributes: bad length at offset %d", chunk.ErrCorrupt, off)
+		}
+		off += w
+		s := b[off : off+int(l)]
+		off += int(l)
+		return s, nil
+	}
+	for range count {
+		k, err := next()
+		if err != nil {
+			return err
+		}
+		v, err := next()
+		if err != nil {
+			return err
+		}
+		fn(k, v)
+	}
+	return nil
 }
 
 // Time column units. Stored on disk: never renumber.
@@ -100,25 +190,62 @@ func appendDeltas(dst []byte, v []int64) []byte {
 	return dst
 }
 
-// appendPayload appends the encoded payload to dst.
-func (b *blockBuilder) appendPayload(dst []byte) []byte {
-	dst = binary.AppendUvarint(dst, uint64(len(b.src)))
+func appendString(dst []byte, s string) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(s)))
+	return append(dst, s...)
+}
+
+// appendMeta appends the decoded meta frame to dst.
+func (b *blockBuilder) appendMeta(dst []byte) []byte {
+	n := len(b.src)
+	dst = binary.AppendUvarint(dst, uint64(n))
 	dst = appendDeltas(dst, b.src)
 	dst = appendDeltas(dst, b.ingest)
 	dst = appendDeltas(dst, b.wrte)
-	dst = binary.AppendUvarint(dst, uint64(b.nsets))
-	dst = append(dst, b.sets...)
-	for _, s := range b.setOf {
-		dst = binary.AppendUvarint(dst, uint64(s))
+	keys := make([]string, 0, len(b.keys))
+	for k := range b.keys {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	dst = binary.AppendUvarint(dst, uint64(len(keys)))
+	for _, k := range keys {
+		col := b.keys[k]
+		dst = appendString(dst, k)
+		if col.mode() == colSubstring {
+			dst = append(dst, colSubstring)
+			for i := range n {
+				if i >= len(col.subOff) || col.subOff[i] == 0 {
+					dst = append(dst, 0)
+					continue
+				}
+				dst = binary.AppendUvarint(dst, uint64(col.subOff[i]))
+				dst = binary.AppendUvarint(dst, uint64(col.subLen[i]))
+			}
+			continue
+		}
+		dst = append(dst, colDictionary)
+		dst = binary.AppendUvarint(dst, uint64(len(col.values)))
+		for _, v := range col.values {
+			dst = appendString(dst, v)
+		}
+		for i := range n {
+			var v uint32
+			if i < len(col.records) {
+				v = col.records[i]
+			}
+			dst = binary.AppendUvarint(dst, uint64(v))
+		}
 	}
 	for _, l := range b.rawLens {
 		dst = binary.AppendUvarint(dst, uint64(l))
 	}
-	return append(dst, b.raw...)
+	return dst
 }
 
-// decodedBlock is one block's payload, decoded into columns. Raw slices and
+// decodedBlock is one block, decoded into columns. Raw slices and
 // attribute maps point into it and stay valid as long as it is referenced.
+// Records with the same attributes share one map: callers must not modify
+// Record.Attrs.
 type decodedBlock struct {
 	src, ingest, wrte []int64
 	sets              []chunk.Attributes
@@ -149,7 +276,7 @@ type payloadReader struct {
 
 func (r *payloadReader) fail(what string) {
 	if r.err == nil {
-		r.err = fmt.Errorf("%s at payload offset %d", what, r.off)
+		r.err = fmt.Errorf("%s at meta offset %d", what, r.off)
 	}
 }
 
@@ -179,6 +306,19 @@ func (r *payloadReader) varint(what string) int64 {
 	return v
 }
 
+func (r *payloadReader) bytes(what string) []byte {
+	l := r.uvarint(what + " length")
+	if r.err == nil && l > uint64(len(r.b)-r.off) {
+		r.fail(fmt.Sprintf("%s length %d exceeds the %d bytes left", what, l, len(r.b)-r.off))
+	}
+	if r.err != nil {
+		return nil
+	}
+	s := r.b[r.off : r.off+int(l)]
+	r.off += int(l)
+	return s
+}
+
 func (r *payloadReader) deltas(dst []int64, what string) {
 	if r.err != nil {
 		return
@@ -196,17 +336,19 @@ func (r *payloadReader) deltas(dst []int64, what string) {
 	}
 }
 
-// decodePayload decodes a block payload holding want records. The result
-// keeps references into payload.
-func decodePayload(payload []byte, want int) (*decodedBlock, error) {
-	r := &payloadReader{b: payload}
+// decodeBlockFrames decodes a block's meta frame and text frame (both
+// already decompressed) holding want records. The result keeps references
+// into text.
+func decodeBlockFrames(meta, text []byte, want int) (*decodedBlock, error) {
+	r := &payloadReader{b: meta}
 	n := r.uvarint("record count")
 	if r.err == nil && n != uint64(want) {
 		return nil, fmt.Errorf("block holds %d records, index says %d", n, want)
 	}
-	// Every record takes at least 5 bytes of columns (3 times, set, length): check before allocating.
-	if r.err == nil && n > uint64(len(payload))/5 {
-		return nil, fmt.Errorf("record count %d too large for %d payload bytes", n, len(payload))
+	// Every record takes at least 4 bytes of meta (3 times, a length):
+	// check before allocating.
+	if r.err == nil && n > uint64(len(meta))/4 {
+		return nil, fmt.Errorf("record count %d too large for %d meta bytes", n, len(meta))
 	}
 	if r.err != nil {
 		return nil, r.err
@@ -221,44 +363,138 @@ func decodePayload(payload []byte, want int) (*decodedBlock, error) {
 	r.deltas(d.src, "SourceTS")
 	r.deltas(d.ingest, "IngestTS")
 	r.deltas(d.wrte, "WriteTS")
-	nsets := r.uvarint("attribute set count")
-	if r.err == nil && nsets > n {
-		r.fail(fmt.Sprintf("attribute set count %d exceeds record count %d", nsets, n))
+	k := r.uvarint("attribute key count")
+	if r.err == nil && k > chunk.MaxAttrs {
+		r.fail(fmt.Sprintf("%d attribute keys", k))
 	}
 	if r.err != nil {
 		return nil, r.err
 	}
-	d.sets = make([]chunk.Attributes, nsets)
-	for i := range d.sets {
-		a, used, err := chunk.DecodeAttributesPrefix(r.b[r.off:])
-		if err != nil {
-			return nil, fmt.Errorf("attribute set %d at payload offset %d: %w", i, r.off, err)
-		}
-		d.sets[i] = a
-		r.off += used
+	type column struct {
+		key    string
+		mode   byte
+		values []string
 	}
-	for i := range d.setOf {
-		s := r.uvarint("attribute set number")
-		if r.err == nil && s >= nsets {
-			r.fail(fmt.Sprintf("attribute set number %d of %d", s, nsets))
+	cols := make([]column, k)
+	// For record i and key j: cell[2*(i*k+j)] is the value number + 1
+	// (dictionary) or offset + 1 (substring), cell[2*(i*k+j)+1] the length.
+	cell := make([]uint32, 2*n*k)
+	for j := range cols {
+		c := &cols[j]
+		c.key = string(r.bytes("attribute key"))
+		if j > 0 && r.err == nil && strings.Compare(cols[j-1].key, c.key) >= 0 {
+			r.fail("attribute keys out of order")
 		}
-		d.setOf[i] = uint32(s)
+		if r.err == nil && r.off >= len(meta) {
+			r.fail("attribute column cut short")
+		}
+		if r.err != nil {
+			return nil, r.err
+		}
+		c.mode = meta[r.off]
+		r.off++
+		switch c.mode {
+		case colDictionary:
+			nv := r.uvarint("attribute value count")
+			if r.err == nil && nv > uint64(len(meta)-r.off) {
+				r.fail(fmt.Sprintf("%d values exceed the meta frame", nv))
+			}
+			if r.err != nil {
+				return nil, r.err
+			}
+			c.values = make([]string, nv)
+			for v := range c.values {
+				c.values[v] = string(r.bytes("attribute value"))
+			}
+			for i := range n {
+				x := r.uvarint("attribute value number")
+				if r.err == nil && x > nv {
+					r.fail(fmt.Sprintf("value number %d of %d", x, nv))
+				}
+				cell[2*(i*k+uint64(j))] = uint32(x)
+			}
+		case colSubstring:
+			for i := range n {
+				o := r.uvarint("attribute offset")
+				var l uint64
+				if o > 0 {
+					l = r.uvarint("attribute length")
+				}
+				if r.err == nil && (o > 1<<32-1 || l > 1<<32-1) {
+					r.fail("attribute offset out of range")
+				}
+				cell[2*(i*k+uint64(j))] = uint32(o)
+				cell[2*(i*k+uint64(j))+1] = uint32(l)
+			}
+		default:
+			r.fail(fmt.Sprintf("unknown attribute column mode %d", c.mode))
+		}
 	}
 	var total uint64
 	for i := range n {
 		l := r.uvarint("raw length")
 		total += l
-		if r.err == nil && total > uint64(len(payload)) {
-			r.fail("raw lengths exceed the payload")
+		if r.err == nil && total > uint64(len(text)) {
+			r.fail("raw lengths exceed the text frame")
 		}
 		d.rawOff[i+1] = uint32(total)
 	}
 	if r.err != nil {
 		return nil, r.err
 	}
-	if rest := uint64(len(payload) - r.off); rest != total {
-		return nil, fmt.Errorf("raw section is %d bytes, lengths add up to %d", rest, total)
+	if r.off != len(meta) {
+		return nil, fmt.Errorf("%d trailing meta bytes", len(meta)-r.off)
 	}
-	d.raw = payload[r.off:]
+	if uint64(len(text)) != total {
+		return nil, fmt.Errorf("text frame is %d bytes, lengths add up to %d", len(text), total)
+	}
+	d.raw = text
+	// Records with equal values share one attribute map.
+	seen := make(map[string]uint32)
+	var key []byte
+	for i := range n {
+		raw := d.raw[d.rawOff[i]:d.rawOff[i+1]]
+		key = key[:0]
+		for j := range cols {
+			x, l := cell[2*(i*k+uint64(j))], cell[2*(i*k+uint64(j))+1]
+			if x == 0 {
+				key = append(key, 0)
+				continue
+			}
+			if cols[j].mode == colSubstring {
+				if uint64(x-1)+uint64(l) > uint64(len(raw)) {
+					return nil, fmt.Errorf("record %d: attribute %q at %d+%d lies outside its %d-byte line", i, cols[j].key, x-1, l, len(raw))
+				}
+				key = append(key, 1)
+				key = binary.AppendUvarint(key, uint64(l))
+				key = append(key, raw[x-1:x-1+l]...)
+				continue
+			}
+			key = append(key, 2)
+			key = binary.AppendUvarint(key, uint64(x))
+		}
+		s, ok := seen[string(key)]
+		if !ok {
+			var a chunk.Attributes
+			for j := range cols {
+				x, l := cell[2*(i*k+uint64(j))], cell[2*(i*k+uint64(j))+1]
+				if x == 0 {
+					continue
+				}
+				if a == nil {
+					a = make(chunk.Attributes, k)
+				}
+				if cols[j].mode == colSubstring {
+					a[cols[j].key] = string(raw[x-1 : x-1+l])
+				} else {
+					a[cols[j].key] = cols[j].values[x-1]
+				}
+			}
+			s = uint32(len(d.sets))
+			d.sets = append(d.sets, a)
+			seen[string(key)] = s
+		}
+		d.setOf[i] = s
+	}
 	return d, nil
 }

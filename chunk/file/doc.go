@@ -60,23 +60,25 @@
 //	+--------------------+  0
 //	| header 'i' 'd' 1 1 |
 //	+--------------------+  4
-//	| block 0            |  zstd frame of a block payload
+//	| block 0            |  meta frame, text frame (two zstd frames)
 //	| block 1 ...        |
 //	+--------------------+  index offset
-//	| block index        |  one 40-byte entry per block
+//	| block index        |  one 48-byte entry per block
 //	+--------------------+  size-64
 //	| trailer            |  64 bytes
 //	+--------------------+
 //
-// Block index entry (40 bytes):
+// Block index entry (48 bytes):
 //
-//	 0  u64 offset of the compressed block
-//	 8  u32 compressed length
-//	12  u32 decoded payload length
+//	 0  u64 offset of the block
+//	 8  u32 length of the block (both frames)
+//	12  u32 decoded length of the text frame
 //	16  u32 records in the block
-//	20  u32 CRC-32C of the compressed bytes
+//	20  u32 CRC-32C of the block (both frames)
 //	24  i64 smallest record time in the block
 //	32  i64 largest record time in the block
+//	40  u32 length of the meta frame (the text frame follows it)
+//	44  u32 decoded length of the meta frame
 //
 // Trailer (64 bytes):
 //
@@ -94,7 +96,9 @@
 // Records are in time order (ties keep append order); a record's position
 // in that order is its RecordRef.Pos. A block collects records until about
 // BlockBytes (1 MiB) of raw text, so reading one record decodes at most one
-// block. The block payload, before compression:
+// block. A block is two zstd frames: the meta frame (small, compressed at
+// the best level) and the text frame (the Raw bytes, at the default level).
+// Decoded, the meta frame is
 //
 //	uvarint n                   records
 //	u8 unit, n × varint         SourceTS: zig-zag deltas from the previous record (first
@@ -102,11 +106,13 @@
 //	                            that divides every delta)
 //	u8 unit, n × varint         IngestTS, likewise
 //	u8 unit, n × varint         WriteTS, likewise
-//	uvarint s                   distinct attribute sets in the block
-//	s × attribute set           chunk.Attributes encoding
-//	n × uvarint                 attribute set number of each record
+//	uvarint k                   attribute keys used in the block, in byte order
+//	k × column                  uvarint len, key; uvarint d distinct values (first-use
+//	                            order), each uvarint len, value; then n × uvarint: the
+//	                            record's value number + 1, or 0 when it lacks the key
 //	n × uvarint                 length of each Raw
-//	Raw bytes, back to back
+//
+// and the text frame is the Raw bytes of the n records, back to back.
 //
 // Metadata (time range, records, raw and stored bytes) comes from the
 // trailer alone. Opening checks the header, the trailer and block index

@@ -59,7 +59,7 @@ const (
 	// TrailerSize is the fixed trailer at the end of chunk.dat.
 	TrailerSize = 64
 	// BlockEntrySize is one entry of the block index.
-	BlockEntrySize = 40
+	BlockEntrySize = 48
 	// DefaultBlockBytes is the raw text a block collects before it is
 	// compressed.
 	DefaultBlockBytes = 1 << 20
@@ -229,21 +229,24 @@ func getTrailer(b []byte, path string, off int64) (trailer, error) {
 
 // Block index entry field offsets.
 const (
-	beOffOffset  = 0  // u64 offset of the compressed block in chunk.dat
-	beOffCLen    = 8  // u32 compressed length
-	beOffULen    = 12 // u32 decoded payload length
-	beOffRecords = 16 // u32 records in the block
-	beOffCRC     = 20 // u32 CRC-32C of the compressed bytes
-	beOffMinTS   = 24 // i64 Unix ns
-	beOffMaxTS   = 32 // i64 Unix ns
+	beOffOffset   = 0  // u64 offset of the block (meta frame, then text frame) in chunk.dat
+	beOffCLen     = 8  // u32 length of both frames
+	beOffULen     = 12 // u32 decoded length of the text frame
+	beOffRecords  = 16 // u32 records in the block
+	beOffCRC      = 20 // u32 CRC-32C of both frames
+	beOffMinTS    = 24 // i64 Unix ns
+	beOffMaxTS    = 32 // i64 Unix ns
+	beOffMetaCLen = 40 // u32 length of the meta frame
+	beOffMetaULen = 44 // u32 decoded length of the meta frame
 )
 
 type blockEntry struct {
-	off          uint64
-	clen, ulen   uint32
-	records      uint32
-	sum          uint32
-	minTS, maxTS int64
+	off                uint64
+	clen, ulen         uint32
+	records            uint32
+	sum                uint32
+	minTS, maxTS       int64
+	metaCLen, metaULen uint32
 }
 
 func (e *blockEntry) put(b []byte) {
@@ -255,17 +258,21 @@ func (e *blockEntry) put(b []byte) {
 	le.PutUint32(b[beOffCRC:], e.sum)
 	le.PutUint64(b[beOffMinTS:], uint64(e.minTS))
 	le.PutUint64(b[beOffMaxTS:], uint64(e.maxTS))
+	le.PutUint32(b[beOffMetaCLen:], e.metaCLen)
+	le.PutUint32(b[beOffMetaULen:], e.metaULen)
 }
 
 func getBlockEntry(b []byte) blockEntry {
 	le := binary.LittleEndian
 	return blockEntry{
-		off:     le.Uint64(b[beOffOffset:]),
-		clen:    le.Uint32(b[beOffCLen:]),
-		ulen:    le.Uint32(b[beOffULen:]),
-		records: le.Uint32(b[beOffRecords:]),
-		sum:     le.Uint32(b[beOffCRC:]),
-		minTS:   int64(le.Uint64(b[beOffMinTS:])),
-		maxTS:   int64(le.Uint64(b[beOffMaxTS:])),
+		off:      le.Uint64(b[beOffOffset:]),
+		clen:     le.Uint32(b[beOffCLen:]),
+		ulen:     le.Uint32(b[beOffULen:]),
+		records:  le.Uint32(b[beOffRecords:]),
+		sum:      le.Uint32(b[beOffCRC:]),
+		minTS:    int64(le.Uint64(b[beOffMinTS:])),
+		maxTS:    int64(le.Uint64(b[beOffMaxTS:])),
+		metaCLen: le.Uint32(b[beOffMetaCLen:]),
+		metaULen: le.Uint32(b[beOffMetaULen:]),
 	}
 }

@@ -69,30 +69,34 @@ func TestGoldenLayout(t *testing.T) {
 	// Sealed chunk: one block holding "a" then "b" (time order).
 	require.NoError(t, m.Seal())
 	require.NoError(t, m.Close())
-	var payload []byte
-	payload = binary.AppendUvarint(payload, 2)
-	payload = append(payload, 3) // seconds
-	payload = binary.AppendVarint(payload, src2.Unix())
-	payload = binary.AppendVarint(payload, src1.Unix()-src2.Unix())
-	payload = append(payload, 3)
-	payload = binary.AppendVarint(payload, ing.Unix())
-	payload = binary.AppendVarint(payload, 0)
-	payload = append(payload, 3)
-	payload = binary.AppendVarint(payload, wts.Unix())
-	payload = binary.AppendVarint(payload, 0)
-	payload = binary.AppendUvarint(payload, 1)
-	payload = append(payload, attrEnc...)
-	payload = append(payload, 0, 0) // both records use set 0
-	payload = append(payload, 1, 1) // raw lengths
-	payload = append(payload, 'a', 'b')
-	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
+	var metaF []byte
+	metaF = binary.AppendUvarint(metaF, 2)
+	metaF = append(metaF, 3) // seconds
+	metaF = binary.AppendVarint(metaF, src2.Unix())
+	metaF = binary.AppendVarint(metaF, src1.Unix()-src2.Unix())
+	metaF = append(metaF, 3)
+	metaF = binary.AppendVarint(metaF, ing.Unix())
+	metaF = binary.AppendVarint(metaF, 0)
+	metaF = append(metaF, 3)
+	metaF = binary.AppendVarint(metaF, wts.Unix())
+	metaF = binary.AppendVarint(metaF, 0)
+	metaF = append(metaF, 1, 4, 'h', 'o', 's', 't') // one key, "host"
+	metaF = append(metaF, 0)                        // dictionary: "h" is not in the lines
+	metaF = append(metaF, 1, 1, 'h')                // one value, "h"
+	metaF = append(metaF, 1, 1)                     // both records: value 0 (+1)
+	metaF = append(metaF, 1, 1)                     // raw lengths
+	text := []byte("ab")
+	metaEnc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBestCompression), zstd.WithEncoderConcurrency(1))
 	require.NoError(t, err)
-	block := enc.EncodeAll(payload, nil)
+	textEnc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
+	require.NoError(t, err)
+	metaC := metaEnc.EncodeAll(metaF, nil)
+	block := textEnc.EncodeAll(text, append([]byte(nil), metaC...))
 	want := []byte{'i', 'd', 1, 1}
 	want = append(want, block...)
 	indexOff := uint64(len(want))
-	index := le{}.u64(4).u32(uint32(len(block))).u32(uint32(len(payload))).u32(2).u32(c32(block)).
-		i64(src2.UnixNano()).i64(src1.UnixNano())
+	index := le{}.u64(4).u32(uint32(len(block))).u32(uint32(len(text))).u32(2).u32(c32(block)).
+		i64(src2.UnixNano()).i64(src1.UnixNano()).u32(uint32(len(metaC))).u32(uint32(len(metaF)))
 	want = append(want, index...)
 	tr := append(le{}, act.ID[:]...).u64(2).i64(src2.UnixNano()).i64(src1.UnixNano()).u64(2).
 		u64(indexOff).u32(1).u32(c32(index)).u32(0)

@@ -69,7 +69,7 @@ type Manager struct {
 	lock *dirLock
 	ids  *chunk.IDGenerator
 	dec  *zstd.Decoder
-	enc  *zstd.Encoder
+	enc  encoders
 
 	// appendMu serializes writers (Append, Seal, Flush, Sync, Close).
 	appendMu sync.Mutex
@@ -128,7 +128,7 @@ func Open(dir string, opts Options) (*Manager, error) {
 		m.dec.Close()
 		return nil, err
 	}
-	if m.enc, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1)); err != nil {
+	if m.enc, err = newEncoders(); err != nil {
 		m.release()
 		return nil, err
 	}
@@ -152,9 +152,7 @@ func Open(dir string, opts Options) (*Manager, error) {
 }
 
 func (m *Manager) release() {
-	if m.enc != nil {
-		m.enc.Close()
-	}
+	m.enc.close()
 	m.dec.Close()
 	m.lock.release()
 }

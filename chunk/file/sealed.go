@@ -16,7 +16,7 @@ import (
 // raw text, each block a zstd frame. It writes into dstDir+".tmp", fsyncs
 // the file and the directory, renames it into place and fsyncs the parent.
 // The active files are not touched; the caller removes them afterwards.
-func sealActive(st *activeState, dstDir string, blockBytes int, enc *zstd.Encoder) (meta chunk.ChunkMeta, err error) {
+func sealActive(st *activeState, dstDir string, blockBytes int, enc encoders) (meta chunk.ChunkMeta, err error) {
 	raw, err := os.Open(filepath.Join(st.dir, RawLogName))
 	if err != nil {
 		return meta, err
@@ -69,23 +69,25 @@ func sealActive(st *activeState, dstDir string, blockBytes int, enc *zstd.Encode
 	}
 	off := uint64(HeaderSize)
 	var (
-		index   []byte
-		payload []byte
-		comp    []byte
-		blocks  uint32
+		index  []byte
+		metaB  []byte
+		comp   []byte
+		blocks uint32
 	)
 	bb := newBlockBuilder()
 	flushBlock := func() error {
 		if bb.len() == 0 {
 			return nil
 		}
-		payload = bb.appendPayload(payload[:0])
-		if len(payload) > maxBlockPayload {
-			return fmt.Errorf("block of %d bytes exceeds the %d byte limit", len(payload), maxBlockPayload)
+		metaB = bb.appendMeta(metaB[:0])
+		if len(metaB) > maxBlockPayload || len(bb.raw) > maxBlockPayload {
+			return fmt.Errorf("block of %d+%d bytes exceeds the %d byte limit", len(metaB), len(bb.raw), maxBlockPayload)
 		}
-		comp = enc.EncodeAll(payload, comp[:0])
-		e := blockEntry{off: off, clen: uint32(len(comp)), ulen: uint32(len(payload)), records: uint32(bb.len()),
-			sum: crc(comp), minTS: bb.minTS, maxTS: bb.maxTS}
+		comp = enc.meta.EncodeAll(metaB, comp[:0])
+		metaCLen := len(comp)
+		comp = enc.text.EncodeAll(bb.raw, comp)
+		e := blockEntry{off: off, clen: uint32(len(comp)), ulen: uint32(len(bb.raw)), records: uint32(bb.len()),
+			sum: crc(comp), minTS: bb.minTS, maxTS: bb.maxTS, metaCLen: uint32(metaCLen), metaULen: uint32(len(metaB))}
 		var eb [BlockEntrySize]byte
 		e.put(eb[:])
 		index = append(index, eb[:]...)
@@ -112,7 +114,10 @@ func sealActive(st *activeState, dstDir string, blockBytes int, enc *zstd.Encode
 				return meta, err
 			}
 		}
-		bb.add(e.src, e.ingest, e.wrte, attrB, rawB)
+		if err := bb.add(e.src, e.ingest, e.wrte, attrB, rawB); err != nil {
+			return meta, &CorruptError{Path: filepath.Join(st.dir, AttrLogName), Section: "attribute set",
+				Offset: int64(e.attrOff), Reason: err.Error()}
+		}
 	}
 	if err := flushBlock(); err != nil {
 		return meta, err
@@ -274,21 +279,64 @@ func (r *sealedReader) block(i int) (*decodedBlock, error) {
 	if got := crc(comp); got != e.sum {
 		return nil, &CorruptError{Path: r.path, Section: fmt.Sprintf("block %d", i), Offset: int64(e.off), Reason: fmt.Sprintf("checksum %08x, stored %08x", got, e.sum)}
 	}
-	if e.ulen > maxBlockPayload {
-		return nil, &CorruptError{Path: r.path, Section: fmt.Sprintf("block %d", i), Offset: int64(e.off), Reason: "decoded size too large"}
-	}
-	payload, err := r.dec.DecodeAll(comp, make([]byte, 0, e.ulen))
-	if err == nil && len(payload) != int(e.ulen) {
-		err = fmt.Errorf("decoded %d bytes, index says %d", len(payload), e.ulen)
-	}
-	if err != nil {
-		return nil, &CorruptError{Path: r.path, Section: fmt.Sprintf("block %d", i), Offset: int64(e.off), Reason: err.Error()}
-	}
-	d, err := decodePayload(payload, int(e.records))
+	d, err := decodeBlock(r.dec, comp, e, nil)
 	if err != nil {
 		return nil, &CorruptError{Path: r.path, Section: fmt.Sprintf("block %d", i), Offset: int64(e.off), Reason: err.Error()}
 	}
 	return d, nil
+}
+
+// decodeBlock decompresses and decodes a block whose checksum was checked.
+// metaBuf, if not nil, is reused for the meta frame.
+func decodeBlock(dec *zstd.Decoder, comp []byte, e *blockEntry, metaBuf []byte) (*decodedBlock, error) {
+	if e.ulen > maxBlockPayload || e.metaULen > maxBlockPayload {
+		return nil, fmt.Errorf("decoded sizes %d+%d exceed the limit %d", e.metaULen, e.ulen, maxBlockPayload)
+	}
+	if uint64(e.metaCLen) > uint64(len(comp)) {
+		return nil, fmt.Errorf("meta frame of %d bytes exceeds the %d byte block", e.metaCLen, len(comp))
+	}
+	metaB, err := dec.DecodeAll(comp[:e.metaCLen], metaBuf[:0])
+	if err == nil && len(metaB) != int(e.metaULen) {
+		err = fmt.Errorf("meta frame decoded to %d bytes, index says %d", len(metaB), e.metaULen)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("meta frame: %w", err)
+	}
+	text, err := dec.DecodeAll(comp[e.metaCLen:], make([]byte, 0, e.ulen))
+	if err == nil && len(text) != int(e.ulen) {
+		err = fmt.Errorf("text frame decoded to %d bytes, index says %d", len(text), e.ulen)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("text frame: %w", err)
+	}
+	return decodeBlockFrames(metaB, text, int(e.records))
+}
+
+// encoders compress the two frames of a block.
+type encoders struct {
+	meta, text *zstd.Encoder
+}
+
+// Compression levels: the meta frame is small and repetitive, so it gets
+// the best level; the text frame, most of the bytes, a fast default.
+func newEncoders() (encoders, error) {
+	meta, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBestCompression), zstd.WithEncoderConcurrency(1))
+	if err != nil {
+		return encoders{}, err
+	}
+	text, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
+	if err != nil {
+		meta.Close()
+		return encoders{}, err
+	}
+	return encoders{meta: meta, text: text}, nil
+}
+
+func (e encoders) close() {
+	if e.meta != nil {
+		e.meta.Close()
+		e.text.Close()
+	}
 }
 
 func (r *sealedReader) close() error {
@@ -308,7 +356,6 @@ func (r *sealedReader) blockOf(pos uint64) int {
 	}
 	return lo - 1
 }
-
 
 func newDecoder() (*zstd.Decoder, error) {
 	return zstd.NewReader(nil, zstd.WithDecoderMaxMemory(maxBlockPayload))

@@ -1,0 +1,51 @@
+package file
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"glarc/chunk"
+)
+
+// TestBlockColumnsRoundTrip covers both attribute column modes, keys
+// missing from some records, and shared maps.
+func TestBlockColumnsRoundTrip(t *testing.T) {
+	recs := []struct {
+		attrs chunk.Attributes
+		raw   string
+	}{
+		{chunk.Attributes{"host": "web1", "app": "sshd", "pid": "12", "file": "/x"}, "Mar  1 web1 sshd[12]: a"},
+		{chunk.Attributes{"host": "web2", "app": "sshd", "file": "/x"}, "Mar  1 web2 sshd: b"},
+		{chunk.Attributes{"file": "/x"}, "no header at all"},
+		{chunk.Attributes{"host": "web1", "app": "sshd", "pid": "12", "file": "/x"}, "Mar  2 web1 sshd[12]: c"},
+		{nil, "bare"},
+		{chunk.Attributes{"host": "db", "app": "cron", "pid": "7", "file": "/x", "severity": "err"}, "Mar  3 db cron[7]: d"},
+	}
+	bb := newBlockBuilder()
+	for i, r := range recs {
+		enc, err := r.attrs.AppendBinary(nil)
+		require.NoError(t, err)
+		require.NoError(t, bb.add(int64(i+1)*1e9, 5e9, 6e9, enc, []byte(r.raw)))
+	}
+	meta := bb.appendMeta(nil)
+	require.Equal(t, colSubstring, bb.keys["host"].mode())
+	require.Equal(t, colDictionary, bb.keys["file"].mode())
+	d, err := decodeBlockFrames(meta, append([]byte(nil), bb.raw...), len(recs))
+	require.NoError(t, err)
+	for i, r := range recs {
+		got := d.record(i)
+		require.Equal(t, r.raw, string(got.Raw))
+		if len(r.attrs) == 0 {
+			require.Empty(t, got.Attrs)
+		} else {
+			require.Equal(t, r.attrs, got.Attrs, "record %d", i)
+		}
+	}
+	require.Len(t, d.sets, 5, "records 0 and 3 share a map")
+	// Every truncation of the meta frame is an error, never a panic.
+	for n := range len(meta) {
+		_, err := decodeBlockFrames(meta[:n], bb.raw, len(recs))
+		require.Error(t, err, "meta cut to %d", n)
+	}
+}

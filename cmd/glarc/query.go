@@ -58,12 +58,12 @@ func runQuery(ctx context.Context, e *env, cmd *cli.Command) error {
 	now := time.Now()
 	var opt query.Options
 	if s := cmd.String("since"); s != "" {
-		if opt.Since, err = parseTimeFlag(s, now); err != nil {
+		if opt.Since, err = query.ParseTime(s, now, time.Local); err != nil {
 			return usagef("--since: %v", err)
 		}
 	}
 	if s := cmd.String("until"); s != "" {
-		if opt.Until, err = parseTimeFlag(s, now); err != nil {
+		if opt.Until, err = query.ParseTime(s, now, time.Local); err != nil {
 			return usagef("--until: %v", err)
 		}
 	}
@@ -120,10 +120,4 @@ func writeExplain(e *env, x *query.Explain) error {
 	}
 	_, err := x.WriteTo(e.stderr)
 	return err
-}
-
-// parseTimeFlag parses --since/--until. TODO(query.ParseTime): relative forms.
-func parseTimeFlag(s string, now time.Time) (time.Time, error) {
-	_ = now
-	return time.Parse(time.RFC3339Nano, s)
 }

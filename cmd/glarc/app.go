@@ -69,6 +69,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			queryCommand(e),
 			chunksCommand(e),
 			serveCommand(e),
+			exportCommand(e),
+			verifyCommand(e),
+			statsCommand(e),
 		},
 	}
 	for _, c := range root.Commands {

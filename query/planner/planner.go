@@ -142,7 +142,7 @@ type answer struct {
 	q      *query.Query
 	sealed bool
 	c      query.Candidates
-	exact bool
+	exact  bool
 }
 
 // Exact reports whether the last answer for the chunk was exactly its

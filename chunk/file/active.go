@@ -37,7 +37,13 @@ type activeWriter struct {
 	minTS, maxTS      int64
 	attrCache         map[string]attrLoc
 	scratch           []byte
+	// entries mirrors idx.log, so sealing needs not read it back. It grows
+	// in pages: no copying of what is there, nothing for the GC to redo.
+	entries [][]idxEntry
 }
+
+// entryPage is the number of idx entries per page of activeWriter.entries.
+const entryPage = 16 << 10
 
 func createActive(dir string, id chunk.ChunkID) (*activeWriter, error) {
 	// Built under a temporary name and renamed, so readers never see a
@@ -87,7 +93,8 @@ func createActive(dir string, id chunk.ChunkID) (*activeWriter, error) {
 // openActiveForAppend reopens a recovered active chunk to append to it.
 func openActiveForAppend(dir string, id chunk.ChunkID, st *activeState) (*activeWriter, error) {
 	w := &activeWriter{id: id, dir: dir, attrCache: make(map[string]attrLoc),
-		rawSize: st.rawSize, attrSize: st.attrSize, records: uint64(len(st.entries)), minTS: st.minTS, maxTS: st.maxTS}
+		rawSize: st.rawSize, attrSize: st.attrSize, records: uint64(len(st.entries)), minTS: st.minTS, maxTS: st.maxTS,
+		entries: [][]idxEntry{slices.Clip(st.entries)}}
 	var err error
 	open := func(name string, size int64) *os.File {
 		if err != nil {
@@ -141,6 +148,11 @@ func (w *activeWriter) append(rec *chunk.Record) error {
 	w.rawBuf = append(w.rawBuf, rec.Raw...)
 	w.rawSize += uint64(len(rec.Raw))
 	w.idxBuf = append(w.idxBuf, eb[:]...)
+	if n := len(w.entries); n == 0 || len(w.entries[n-1]) == cap(w.entries[n-1]) {
+		w.entries = append(w.entries, make([]idxEntry, 0, entryPage))
+	}
+	last := &w.entries[len(w.entries)-1]
+	*last = append(*last, e)
 	t := e.time()
 	if w.records == 0 || t < w.minTS {
 		w.minTS = t
@@ -197,6 +209,12 @@ func (w *activeWriter) closeFiles() error {
 
 func (w *activeWriter) close() error {
 	return errors.Join(w.sync(), w.closeFiles())
+}
+
+// state describes the written records for sealing, without reading idx.log.
+func (w *activeWriter) state() *activeState {
+	return &activeState{id: w.id, dir: w.dir, entries: slices.Concat(w.entries...), rawSize: w.rawSize, attrSize: w.attrSize,
+		minTS: w.minTS, maxTS: w.maxTS}
 }
 
 func (w *activeWriter) meta() chunk.ChunkMeta {

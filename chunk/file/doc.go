@@ -97,7 +97,7 @@
 // in that order is its RecordRef.Pos. A block collects records until about
 // BlockBytes (1 MiB) of raw text, so reading one record decodes at most one
 // block. A block is two zstd frames: the meta frame (small, compressed at
-// the best level) and the text frame (the Raw bytes, at the default level).
+// a better level) and the text frame (the Raw bytes, at the default level).
 // Decoded, the meta frame is
 //
 //	uvarint n                   records

@@ -86,7 +86,7 @@ func TestGoldenLayout(t *testing.T) {
 	metaF = append(metaF, 1, 1)                     // both records: value 0 (+1)
 	metaF = append(metaF, 1, 1)                     // raw lengths
 	text := []byte("ab")
-	metaEnc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBestCompression), zstd.WithEncoderConcurrency(1))
+	metaEnc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBetterCompression), zstd.WithEncoderConcurrency(1))
 	require.NoError(t, err)
 	textEnc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
 	require.NoError(t, err)

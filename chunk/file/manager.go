@@ -316,10 +316,7 @@ func (m *Manager) rotate() error {
 	if err := w.close(); err != nil {
 		return err
 	}
-	st, err := readActive(w.dir, w.id, false)
-	if err != nil {
-		return err
-	}
+	st := w.state()
 	m.mu.Lock()
 	m.active = nil
 	m.sealing[w.id] = true

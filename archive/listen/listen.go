@@ -110,6 +110,9 @@ func New(cfg Config) (*Server, error) {
 	cfg.ShutdownTimeout = cmp.Or(cfg.ShutdownTimeout, DefaultShutdownTimeout)
 	cfg.MaxHTTPConns = cmp.Or(cfg.MaxHTTPConns, DefaultMaxHTTPConns)
 	cfg.HTTPIdleTimeout = cmp.Or(cfg.HTTPIdleTimeout, DefaultHTTPIdleTimeout)
+	// Listeners drain for at most half the shutdown time; the rest is for
+	// writing what they queued.
+	cfg.Syslog.DrainMax = cmp.Or(cfg.Syslog.DrainMax, cfg.ShutdownTimeout/2)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -3,7 +3,7 @@
 // them in batches and acknowledges the waiters after a flush (or an fsync
 // with Options.Sync: group commit).
 //
-//	q := ingest.New(a, ingest.Options{MaxBytes: 64 << 20, Sync: true})
+//	q := ingest.New(a, ingest.Options{MaxBytes: 16 << 20, Sync: true})
 //	go q.Run()                              // returns when q is closed and drained
 //	err := q.Put(ctx, recs)                 // TCP: block while full (backpressure)
 //	err = q.TryPut(recs)                    // UDP: ErrQueueFull → count a drop
@@ -38,12 +38,15 @@ var (
 
 // Defaults of Options.
 const (
-	DefaultMaxBytes = 64 << 20
+	DefaultMaxBytes = 16 << 20
 	DefaultMaxItems = 8192
 	// DefaultBatchRecords bounds the records appended between two flushes.
 	DefaultBatchRecords = 16384
-	// recordOverhead is the cost of a record besides its text and attributes.
-	recordOverhead = 96
+	// recordOverhead is the memory of a record besides its text and
+	// attributes: the Record struct and the attribute map's buckets.
+	recordOverhead = 320
+	// attrOverhead is the memory of one attribute besides its bytes.
+	attrOverhead = 48
 )
 
 // Writer is where records go: *archive.Archive.
@@ -121,7 +124,7 @@ func Cost(recs []chunk.Record) int64 {
 	for i := range recs {
 		n += int64(len(recs[i].Raw)) + recordOverhead
 		for k, v := range recs[i].Attrs {
-			n += int64(len(k) + len(v) + 16)
+			n += int64(len(k) + len(v) + attrOverhead)
 		}
 	}
 	return n

@@ -44,9 +44,11 @@ const (
 	DefaultMaxConns    = 1024
 	DefaultIdleTimeout = 5 * time.Minute
 	DefaultMaxAttrs    = 64
-	// DefaultDrain is how long a stopping listener keeps reading what
-	// senders already sent.
-	DefaultDrain = 500 * time.Millisecond
+	// DefaultDrainIdle ends a stopping listener's reading of a connection
+	// or socket once nothing arrived for this long.
+	DefaultDrainIdle = 200 * time.Millisecond
+	// DefaultDrainMax bounds how long a stopping listener keeps reading.
+	DefaultDrainMax = 5 * time.Second
 	// batchRecords bounds the records a connection queues at once.
 	batchRecords = 512
 	// arenaBytes is the raw text buffer a batch starts with.
@@ -65,8 +67,10 @@ type Options struct {
 	// MaxAttrs bounds the attributes of one record; extra RFC 5424 SD
 	// params are left out (the raw message keeps them).
 	MaxAttrs int
-	// Drain is how long reading goes on after ctx is done.
-	Drain time.Duration
+	// DrainIdle and DrainMax bound the drain after ctx is done: reading
+	// goes on while data keeps arriving (what senders already sent, much
+	// of it in kernel buffers), until a gap of DrainIdle or DrainMax in all.
+	DrainIdle, DrainMax time.Duration
 	// Location is the zone of RFC 3164 stamps; nil means time.Local.
 	Location *time.Location
 	// Counters, if set, are updated.
@@ -82,7 +86,8 @@ func (o Options) withDefaults() Options {
 	o.MaxConns = cmp.Or(o.MaxConns, DefaultMaxConns)
 	o.IdleTimeout = cmp.Or(o.IdleTimeout, DefaultIdleTimeout)
 	o.MaxAttrs = cmp.Or(o.MaxAttrs, DefaultMaxAttrs)
-	o.Drain = cmp.Or(o.Drain, DefaultDrain)
+	o.DrainIdle = cmp.Or(o.DrainIdle, DefaultDrainIdle)
+	o.DrainMax = cmp.Or(o.DrainMax, DefaultDrainMax)
 	if o.Counters == nil {
 		o.Counters = new(ingest.Counters)
 	}
@@ -153,14 +158,15 @@ func ipString(addr net.Addr) string {
 	return addr.String()
 }
 
-// ServeUDP reads datagrams from pc until ctx is done (then for opts.Drain
-// more while datagrams keep coming), one message each, and queues them
+// ServeUDP reads datagrams from pc until ctx is done (then drains while
+// datagrams keep coming, see Options.DrainIdle), one message each, and queues them
 // with TryPut: a full queue drops the datagram and counts it. It closes pc.
 func ServeUDP(ctx context.Context, pc net.PacketConn, q *ingest.Queue, opts Options) error {
 	opts = opts.withDefaults()
 	log := opts.Logger.With("listener", "syslog-udp", "addr", pc.LocalAddr().String())
 	defer pc.Close()
-	stop := context.AfterFunc(ctx, func() { pc.SetReadDeadline(time.Now().Add(opts.Drain)) })
+	var drainEnd time.Time // set once ctx is done; read only by this goroutine after
+	stop := context.AfterFunc(ctx, func() { pc.SetReadDeadline(time.Now().Add(opts.DrainIdle)) })
 	defer stop()
 	buf := make([]byte, maxDatagram)
 	var lastAddr netip.Addr
@@ -177,8 +183,15 @@ func ServeUDP(ctx context.Context, pc net.PacketConn, q *ingest.Queue, opts Opti
 			return err
 		}
 		if ctx.Err() != nil {
-			// Draining: keep reading while data comes, for at most Drain.
-			pc.SetReadDeadline(time.Now().Add(opts.Drain / 5))
+			// Draining: keep reading while data comes, for at most DrainMax.
+			if drainEnd.IsZero() {
+				drainEnd = time.Now().Add(opts.DrainMax)
+			}
+			next := time.Now().Add(opts.DrainIdle)
+			if next.After(drainEnd) {
+				next = drainEnd
+			}
+			pc.SetReadDeadline(next)
 		}
 		opts.Counters.Bytes.Add(int64(n))
 		msg := buf[:n]
@@ -222,7 +235,7 @@ func isTimeout(err error) bool {
 }
 
 // ServeTCP accepts connections on ln until ctx is done, then closes ln,
-// reads for opts.Drain what connections already sent, queues it and
+// drains what connections already sent (see Options.DrainIdle), queues it and
 // returns once every connection is closed. A connection whose frame is
 // too large or truncated is closed with a logged reason; the listener goes
 // on. Records are queued with Put: a full queue stops reading
@@ -242,10 +255,10 @@ func ServeTCP(ctx context.Context, ln net.Listener, q *ingest.Queue, opts Option
 		ln.Close()
 		mu.Lock()
 		for c := range conns {
-			c.SetReadDeadline(time.Now().Add(opts.Drain))
+			c.SetReadDeadline(time.Now().Add(opts.DrainIdle))
 		}
 		mu.Unlock()
-		time.AfterFunc(2*opts.Drain, func() {
+		time.AfterFunc(opts.DrainMax, func() {
 			cancelHard()
 			mu.Lock()
 			for c := range conns {
@@ -280,7 +293,7 @@ func ServeTCP(ctx context.Context, ln net.Listener, q *ingest.Queue, opts Option
 		mu.Lock()
 		conns[c] = struct{}{}
 		if ctx.Err() != nil {
-			c.SetReadDeadline(time.Now().Add(opts.Drain))
+			c.SetReadDeadline(time.Now().Add(opts.DrainIdle))
 		}
 		mu.Unlock()
 		wg.Go(func() {
@@ -299,18 +312,20 @@ func ServeTCP(ctx context.Context, ln net.Listener, q *ingest.Queue, opts Option
 	return acceptErr
 }
 
-// idleReader sets the read deadline before every read, unless the
-// listener is draining (the drain deadline then stays).
+// idleReader sets the read deadline before every read: the idle timeout,
+// or while the listener drains, the drain gap.
 type idleReader struct {
-	c    net.Conn
-	idle time.Duration
-	ctx  context.Context
+	c         net.Conn
+	idle, gap time.Duration
+	ctx       context.Context
 }
 
 func (r idleReader) Read(p []byte) (int, error) {
-	if r.ctx.Err() == nil {
-		r.c.SetReadDeadline(time.Now().Add(r.idle))
+	d := r.idle
+	if r.ctx.Err() != nil {
+		d = r.gap
 	}
+	r.c.SetReadDeadline(time.Now().Add(d))
 	return r.c.Read(p)
 }
 
@@ -318,7 +333,7 @@ func serveConn(ctx, hard context.Context, c net.Conn, q *ingest.Queue, opts Opti
 	remote := ipString(c.RemoteAddr())
 	log = log.With("remote", c.RemoteAddr().String())
 	log.Debug("connection opened")
-	fr := NewFrameReader(idleReader{c: c, idle: opts.IdleTimeout, ctx: ctx}, opts.MaxFrame)
+	fr := NewFrameReader(idleReader{c: c, idle: opts.IdleTimeout, gap: opts.DrainIdle, ctx: ctx}, opts.MaxFrame)
 	var batch []chunk.Record
 	var arena []byte
 	flush := func() bool {

@@ -2,9 +2,12 @@ package file
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -29,19 +32,15 @@ func sealActive(st *activeState, dstDir string, blockBytes int, enc encoders) (m
 		return meta, err
 	}
 	defer attr.Close()
-	rawMap, err := mapFile(raw)
-	if err != nil {
-		return meta, err
-	}
-	defer unmap(rawMap)
 	attrMap, err := mapFile(attr)
 	if err != nil {
 		return meta, err
 	}
 	defer unmap(attrMap)
-	if uint64(len(rawMap)) < st.rawSize || uint64(len(attrMap)) < st.attrSize {
+	if fi, err := raw.Stat(); err != nil || uint64(fi.Size()) < st.rawSize || uint64(len(attrMap)) < st.attrSize {
 		return meta, &CorruptError{Path: st.dir, Section: "active logs", Reason: "shorter than their committed entries"}
 	}
+	rawR := &windowReader{f: raw}
 
 	tmp := dstDir + ".tmp"
 	if err := os.RemoveAll(tmp); err != nil {
@@ -103,7 +102,10 @@ func sealActive(st *activeState, dstDir string, blockBytes int, enc encoders) (m
 	}
 	for _, i := range sortedOrder(st.entries) {
 		e := &st.entries[i]
-		rawB := rawMap[e.rawOff : e.rawOff+uint64(e.rawLen)]
+		rawB, err := rawR.read(e.rawOff, e.rawLen)
+		if err != nil {
+			return meta, err
+		}
 		attrB := attrMap[e.attrOff : e.attrOff+uint64(e.attrLen)]
 		if bb.len() > 0 && len(bb.raw)+len(rawB) > blockBytes {
 			if err := flushBlock(); err != nil {
@@ -355,4 +357,46 @@ func (r *sealedReader) blockOf(pos uint64) int {
 
 func newDecoder() (*zstd.Decoder, error) {
 	return zstd.NewReader(nil, zstd.WithDecoderMaxMemory(maxBlockPayload))
+}
+
+// windowReadSize is how much of raw.log a seal reads at a time.
+const windowReadSize = 4 << 20
+
+// windowReader reads records of raw.log in (mostly) file order through a
+// bounded window, so sealing a chunk holds a few MiB of it, not all of it.
+// A record behind the window (time order differs from append order) is
+// read on its own.
+type windowReader struct {
+	f       *os.File
+	buf     []byte
+	start   uint64 // file offset of buf[0]
+	scratch []byte
+}
+
+// read returns bytes [off, off+n) of the file; valid until the next call.
+func (w *windowReader) read(off uint64, n uint32) ([]byte, error) {
+	end := off + uint64(n)
+	if off >= w.start && end <= w.start+uint64(len(w.buf)) {
+		return w.buf[off-w.start : end-w.start], nil
+	}
+	if off < w.start || n > windowReadSize/2 {
+		w.scratch = slices.Grow(w.scratch[:0], int(n))[:n]
+		if _, err := w.f.ReadAt(w.scratch, int64(off)); err != nil {
+			return nil, fmt.Errorf("read %s at %d: %w", w.f.Name(), off, err)
+		}
+		return w.scratch, nil
+	}
+	if w.buf == nil {
+		w.buf = make([]byte, windowReadSize)
+	}
+	w.buf = w.buf[:cap(w.buf)]
+	m, err := w.f.ReadAt(w.buf, int64(off))
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("read %s at %d: %w", w.f.Name(), off, err)
+	}
+	w.buf, w.start = w.buf[:m], off
+	if uint64(m) < uint64(n) {
+		return nil, fmt.Errorf("read %s at %d: %w", w.f.Name(), off, io.ErrUnexpectedEOF)
+	}
+	return w.buf[:n], nil
 }

@@ -212,7 +212,7 @@ func countBy(ctx context.Context, m chunk.Manager, key string) ([]valueCount, er
 		out = append(out, valueCount{missing: true, n: missing})
 	}
 	slices.SortFunc(out, func(a, b valueCount) int {
-		return cmp.Or(cmp.Compare(b.n, a.n), cmp.Compare(a.value, b.value), boolCmp(a.missing, b.missing))
+		return cmp.Or(cmp.Compare(b.n, a.n), boolCmp(a.missing, b.missing), cmp.Compare(a.value, b.value))
 	})
 	return out, nil
 }

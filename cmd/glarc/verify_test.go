@@ -51,12 +51,12 @@ func verifyArchive(t *testing.T) string {
 	data := filepath.Join(work, "data")
 	atRunOK(t, "import", "-q", "--data", data, "--year", "2005", sample(t, work, "combo.log"))
 	atRunOK(t, "import", "-q", "--data", data, "--no-seal", sample(t, work, "rsyslog.log"))
-	buildIndexes(t, data)
+	atBuildIndexes(t, data)
 	return data
 }
 
-// buildIndexes builds every index of every sealed chunk in data.
-func buildIndexes(t *testing.T, data string) {
+// atBuildIndexes builds every index of every sealed chunk in data.
+func atBuildIndexes(t *testing.T, data string) {
 	t.Helper()
 	fm, err := file.Open(data, file.Options{ReadOnly: true})
 	require.NoError(t, err)

@@ -115,8 +115,8 @@ type Summary struct {
 
 func (s Summary) String() string {
 	secs := max(s.Elapsed.Seconds(), 1e-9)
-	return fmt.Sprintf("imported %d %s: %d records, %s in %.2fs (%.1f MB/s), %d %s kept raw, %d skipped as already imported, %d failed",
-		s.Files, plural(s.Files, "file", "files"), s.Records, humanBytes(s.Bytes), s.Elapsed.Seconds(),
+	return fmt.Sprintf("imported %d %s: %d %s, %s in %.2fs (%.1f MB/s), %d %s kept raw, %d skipped as already imported, %d failed",
+		s.Files, plural(s.Files, "file", "files"), s.Records, plural(int(s.Records), "record", "records"), humanBytes(s.Bytes), s.Elapsed.Seconds(),
 		float64(s.Bytes)/secs/1e6, s.RawLines, plural(int(s.RawLines), "line", "lines"), s.Skipped, s.Failed)
 }
 
@@ -200,6 +200,16 @@ func (a *Archive) Import(ctx context.Context, sources []Source, opts ImportOptio
 	return imp.sum, errors.Join(errs...)
 }
 
+// lastByte is a writer that keeps the last byte written to it.
+type lastByte struct{ b byte }
+
+func (l *lastByte) Write(p []byte) (int, error) {
+	if len(p) > 0 {
+		l.b = p[len(p)-1]
+	}
+	return len(p), nil
+}
+
 // writeError marks a failure to write the archive, which ends the import.
 type writeError struct{ err error }
 
@@ -247,9 +257,11 @@ func (imp *importer) importSource(ctx context.Context, src Source) error {
 	defer dr.Close()
 	br := bufio.NewReaderSize(dr, detectHead)
 	head, err := br.Peek(FingerprintBytes)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) && len(head) == 0 {
 		return err
 	}
+	// A damaged stream shorter than the fingerprint still has its lines
+	// read: the line reader reports the damage after them.
 	if len(head) == 0 {
 		return nil // an empty source adds nothing
 	}
@@ -258,9 +270,20 @@ func (imp *importer) importSource(ctx context.Context, src Source) error {
 	if i, ok := imp.a.manifest.lookup(head); ok && !imp.opts.Force {
 		e := imp.a.manifest.entries[i]
 		cur.entry, cur.consumed, cur.records = i, e.consumed, e.records
-		n, err := io.CopyN(io.Discard, br, int64(e.consumed))
+		var last lastByte
+		n, err := io.CopyN(&last, br, int64(e.consumed))
 		if err != nil && !errors.Is(err, io.EOF) {
 			return err
+		}
+		if last.b != '\n' && n > 0 {
+			// The last import ended in a line without its newline. If the
+			// file has since ended that line and nothing more was written
+			// on it, skip the newline rather than archive an empty line.
+			if p, _ := br.Peek(2); bytes.HasPrefix(p, []byte("\n")) || bytes.HasPrefix(p, []byte("\r\n")) {
+				skip := bytes.IndexByte(p, '\n') + 1
+				br.Discard(skip)
+				cur.consumed += uint64(skip)
+			}
 		}
 		if _, perr := br.Peek(1); uint64(n) < e.consumed || errors.Is(perr, io.EOF) {
 			imp.sum.Skipped++

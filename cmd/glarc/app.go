@@ -61,8 +61,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		OnUsageError: func(_ context.Context, _ *cli.Command, err error, _ bool) error {
 			return &usageError{err}
 		},
-		CommandNotFound: func(_ context.Context, cmd *cli.Command, name string) {
-			fmt.Fprintf(stderr, "glarc: unknown command %q; see 'glarc --help'\n", name)
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			if cmd.NArg() > 0 {
+				return usagef("unknown command %q; see 'glarc --help'", cmd.Args().First())
+			}
+			return cli.ShowRootCommandHelp(cmd)
 		},
 		Commands: []*cli.Command{
 			importCommand(e),
@@ -72,6 +75,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			exportCommand(e),
 			verifyCommand(e),
 			statsCommand(e),
+			indexCommand(e),
 		},
 	}
 	for _, c := range root.Commands {

@@ -99,10 +99,10 @@ web2            3  37.5%
 
 	out, _ = atRunOK(t, "stats", "--data", dir, "--by", "app")
 	require.Equal(t, want+`
-app        records  share
-sshd             4  50.0%
-(no app)         3  37.5%
-kernel           1  12.5%
+app       records  share
+sshd            4  50.0%
+(no app)        3  37.5%
+kernel          1  12.5%
 `, out)
 }
 

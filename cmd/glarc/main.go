@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 )
@@ -20,6 +21,11 @@ func main() {
 			}
 		}
 	}
+	// A soft heap limit keeps long imports and serve within a bounded RSS
+	// (the GC works harder near it); GOMEMLIMIT overrides it.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	exit(code)
@@ -30,3 +36,6 @@ var exit = func(code int) {
 	pprof.StopCPUProfile()
 	os.Exit(code)
 }
+
+// defaultMemoryLimit is the soft Go heap limit when GOMEMLIMIT is not set.
+const defaultMemoryLimit = 160 << 20

@@ -243,8 +243,12 @@ func verifySealedData(rep *fileReporter, data []byte, id chunk.ChunkID, dec *zst
 	trOff := size - TrailerSize
 	tr, err := getTrailer(data[trOff:], rep.path, trOff)
 	if err != nil {
-		rep.corrupt(err)
-		rep.add("trailer", trOff, "blocks not checked: the block index cannot be found without the trailer")
+		var ce *CorruptError
+		if errors.As(err, &ce) {
+			rep.add(ce.Section, ce.Offset, "%s; without the trailer the blocks cannot be found and were not checked", ce.Reason)
+		} else {
+			rep.corrupt(err)
+		}
 		return
 	}
 	if tr.id != id {

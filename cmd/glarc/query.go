@@ -76,7 +76,7 @@ func runQuery(ctx context.Context, e *env, cmd *cli.Command) error {
 		opt.Limit = int(n)
 	}
 	opt.Reverse = cmd.Bool("reverse")
-	out, err := newPrinter(cmd.String("output"))
+	out, err := newPrinter(cmd.String("output"), useColor(e))
 	if err != nil {
 		return err
 	}

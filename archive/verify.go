@@ -20,6 +20,10 @@ import (
 // is not damage.
 var ErrImportOpen = errors.New("an import is running or was interrupted; the next writer rolls back what it had not committed")
 
+// ErrIndexStale means an index file is intact but does not cover the
+// chunk's records: it belongs to another version of the chunk.
+var ErrIndexStale = errors.New("index does not match its chunk")
+
 // ErrManifestMark means the manifest's mark names more of the archive than
 // exists: chunks or records it says were committed are gone.
 var ErrManifestMark = errors.New("import manifest names records that are not in the archive")
@@ -70,6 +74,7 @@ func checkMark(dir string, mark file.Mark) error {
 // indexVerifier is an open index file that can check itself whole.
 type indexVerifier interface {
 	Verify() error
+	Records() uint64
 	Close() error
 }
 
@@ -93,10 +98,11 @@ func indexFiles() []indexFile {
 // header, complete flag, section table and every section's checksum. A
 // missing index is not a problem (it is built later); an incomplete one at
 // its final name is, since indexes are renamed into place only once
-// complete. It returns the bytes checked and one error per bad file; each
-// names the file (and, for damage, wraps index.ErrCorrupt with the section
-// and offset).
-func VerifyIndexes(chunkDir string) (checked int64, errs []error) {
+// complete. With records >= 0 (the chunk's record count from its trailer)
+// each index must also cover exactly that many records. It returns the
+// bytes checked and one error per bad file; each names the file (and, for
+// damage, wraps index.ErrCorrupt with the section and offset).
+func VerifyIndexes(chunkDir string, records int64) (checked int64, errs []error) {
 	for _, ix := range indexFiles() {
 		path := filepath.Join(chunkDir, ix.name)
 		fi, err := os.Stat(path)
@@ -115,6 +121,8 @@ func VerifyIndexes(chunkDir string) (checked int64, errs []error) {
 		}
 		if err := r.Verify(); err != nil {
 			errs = append(errs, err)
+		} else if records >= 0 && r.Records() != uint64(records) {
+			errs = append(errs, fmt.Errorf("%s: %w: covers %d records, the chunk holds %d", path, ErrIndexStale, r.Records(), records))
 		}
 		if err := r.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close %s: %w", path, err))

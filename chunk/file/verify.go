@@ -2,6 +2,7 @@ package file
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -77,11 +78,11 @@ const maxProblemsPerFile = 20
 // every active chunk's headers and idx.log entries (structure and the
 // checksum over each record's raw and attribute bytes). It calls fn for
 // each problem and keeps going; the error is only for a data directory that
-// cannot be listed.
+// cannot be listed, or ctx ending (checked between chunks).
 //
 // Index files in sealed chunk directories are not checked here (they belong
 // to the index packages).
-func Verify(dir string, fn func(Problem)) (VerifyStats, error) {
+func Verify(ctx context.Context, dir string, fn func(Problem)) (VerifyStats, error) {
 	var st VerifyStats
 	report := func(p Problem) {
 		if !p.Pending {
@@ -107,12 +108,18 @@ func Verify(dir string, fn func(Problem)) (VerifyStats, error) {
 	}
 	isSealed := make(map[chunk.ChunkID]bool, len(sealed))
 	for _, id := range sealed {
+		if err := ctx.Err(); err != nil {
+			return st, err
+		}
 		isSealed[id] = true
 		VerifySealed(filepath.Join(dir, SealedDirName, id.String(), SealedName), id, &st, report)
 		st.Sealed++
 	}
 	writer := writerMayBeActive(dir)
 	for _, id := range active {
+		if err := ctx.Err(); err != nil {
+			return st, err
+		}
 		adir := filepath.Join(dir, ActiveDirName, id.String())
 		if isSealed[id] {
 			report(Problem{Chunk: id, Path: adir, Offset: -1, Pending: true,

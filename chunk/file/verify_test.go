@@ -1,6 +1,7 @@
 package file
 
 import (
+	"context"
 	"encoding/binary"
 	"os"
 	"path/filepath"
@@ -38,7 +39,7 @@ func verifyFixture(t testing.TB) (dir string, sealed, active chunk.ChunkID) {
 func runVerify(t *testing.T, dir string) (VerifyStats, []Problem) {
 	t.Helper()
 	var probs []Problem
-	st, err := Verify(dir, func(p Problem) { probs = append(probs, p) })
+	st, err := Verify(t.Context(), dir, func(p Problem) { probs = append(probs, p) })
 	require.NoError(t, err)
 	return st, probs
 }
@@ -210,12 +211,18 @@ func TestVerifyManyBadEntriesCapped(t *testing.T) {
 }
 
 func TestVerifyNoDir(t *testing.T) {
-	_, err := Verify(filepath.Join(t.TempDir(), "nope"), func(Problem) {})
+	_, err := Verify(t.Context(), filepath.Join(t.TempDir(), "nope"), func(Problem) {})
 	require.Error(t, err)
 	// An empty directory is a clean, empty archive.
-	st, err := Verify(t.TempDir(), func(p Problem) { t.Errorf("problem %v", p) })
+	st, err := Verify(t.Context(), t.TempDir(), func(p Problem) { t.Errorf("problem %v", p) })
 	require.NoError(t, err)
 	require.Zero(t, st.Chunks())
+	// A cancelled context stops before the first chunk.
+	dir, _, _ := verifyFixture(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err = Verify(ctx, dir, func(p Problem) { t.Errorf("problem %v", p) })
+	require.ErrorIs(t, err, context.Canceled)
 }
 
 func TestProblemString(t *testing.T) {

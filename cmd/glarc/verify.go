@@ -50,11 +50,8 @@ func runVerify(ctx context.Context, e *env, dir string) error {
 		problems++
 		fmt.Fprintf(e.stderr, "glarc: %s\n", p)
 	}
-	st, err := file.Verify(dir, report)
+	st, err := file.Verify(ctx, dir, report)
 	if err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
 		return err
 	}
 
@@ -100,6 +97,11 @@ func verifyIndexes(e *env, dir string, problems *int) (indexTotals, error) {
 		return tot, err
 	}
 	names := archive.IndexFileNames()
+	fm, err := file.Open(dir, file.Options{ReadOnly: true})
+	if err != nil {
+		return tot, err
+	}
+	defer fm.Close()
 	for _, ent := range ents {
 		id, err := chunk.ParseID(ent.Name())
 		if err != nil || !ent.IsDir() {
@@ -111,7 +113,11 @@ func verifyIndexes(e *env, dir string, problems *int) (indexTotals, error) {
 				tot.files++
 			}
 		}
-		bytes, errs := archive.VerifyIndexes(cdir)
+		records := int64(-1) // unknown when the trailer is damaged (reported already)
+		if meta, err := fm.Meta(id); err == nil {
+			records = int64(meta.Records)
+		}
+		bytes, errs := archive.VerifyIndexes(cdir, records)
 		tot.bytes += bytes
 		for _, err := range errs {
 			*problems++

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -14,6 +16,7 @@ import (
 
 	"glarc/archive"
 	"glarc/archive/input"
+	"glarc/chunk"
 )
 
 func importCommand(e *env) *cli.Command {
@@ -42,6 +45,7 @@ Examples:
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
 			&cli.IntFlag{Name: "workers", Usage: "parse workers (default: number of CPUs)"},
 			&cli.BoolFlag{Name: "no-seal", Usage: "leave the last chunk active instead of sealing it"},
+			&cli.BoolFlag{Name: "no-index", Usage: "do not index the chunks sealed by this import (glarc index does it later)"},
 			&cli.BoolFlag{Name: "recursive", Aliases: []string{"R"}, Usage: "import the files below directories given as arguments"},
 			&cli.BoolFlag{Name: "force", Usage: "import again what the manifest says was imported already"},
 		},
@@ -99,7 +103,15 @@ func runImport(ctx context.Context, e *env, cmd *cli.Command) error {
 		}
 		sources = append(sources, src)
 	}
-	a, err := archive.Open(cmd.String("data"), archive.Options{Owner: "glarc import", Logger: e.log})
+	// sealed collects the chunks this import seals, to index them at the end.
+	var sealedMu sync.Mutex
+	var sealed []chunk.ChunkMeta
+	a, err := archive.Open(cmd.String("data"), archive.Options{Owner: "glarc import", Logger: e.log,
+		OnSealed: func(meta chunk.ChunkMeta) {
+			sealedMu.Lock()
+			sealed = append(sealed, meta)
+			sealedMu.Unlock()
+		}})
 	if err != nil {
 		return err
 	}
@@ -121,7 +133,6 @@ func runImport(ctx context.Context, e *env, cmd *cli.Command) error {
 		_ = bar.Finish()
 		fmt.Fprintln(e.stderr)
 	}
-	cerr := a.Close()
 	sum.Files += failed
 	sum.Failed += failed
 	for _, w := range sum.Warnings {
@@ -130,11 +141,26 @@ func runImport(ctx context.Context, e *env, cmd *cli.Command) error {
 	for _, err := range unjoin(ierr) {
 		fmt.Fprintf(e.stderr, "glarc: %v\n", err)
 	}
-	if cerr != nil {
-		fmt.Fprintf(e.stderr, "glarc: %v\n", cerr)
-	}
 	fmt.Fprintln(e.stderr, sum)
-	if ierr != nil || cerr != nil || failed > 0 {
+	var xerr error
+	if !errors.Is(ierr, context.Canceled) && !cmd.Bool("no-index") {
+		// Chunks rotated during the import may still be sealing.
+		xerr = a.Files().WaitSealed()
+		sealedMu.Lock()
+		metas := slices.Clone(sealed)
+		sealedMu.Unlock()
+		if xerr == nil && len(metas) > 0 {
+			xerr = buildIndexes(ctx, e, a, metas, false, cmd.Bool("quiet"))
+		}
+		if xerr != nil && !errors.Is(xerr, errReported) {
+			fmt.Fprintf(e.stderr, "glarc: index: %v\n", xerr)
+		}
+	}
+	if cerr := a.Close(); cerr != nil {
+		fmt.Fprintf(e.stderr, "glarc: %v\n", cerr)
+		return errReported
+	}
+	if ierr != nil || xerr != nil || failed > 0 {
 		return errReported
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 
 	"glarc/archive"
 	"glarc/query"
+	"glarc/query/planner"
 )
 
 func queryCommand(e *env) *cli.Command {
@@ -43,6 +44,7 @@ Examples:
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "text, raw (the original lines) or jsonl (as logcli --output=jsonl)"},
 			&cli.BoolFlag{Name: "count", Usage: "print only the number of matching records"},
 			&cli.BoolFlag{Name: "explain", Usage: "print on stderr, per chunk, what the query read and why"},
+			&cli.BoolFlag{Name: "no-index", Usage: "scan every chunk instead of narrowing with the indexes"},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			return runQuery(ctx, e, cmd)
@@ -88,8 +90,18 @@ func runQuery(ctx context.Context, e *env, cmd *cli.Command) error {
 		return err
 	}
 	defer a.Close()
+	if !cmd.Bool("no-index") {
+		p := planner.New(newIndexes(), a.Files().ChunkDir, planner.Options{Logger: e.log})
+		defer p.Close()
+		opt.Candidates = p
+	}
 	if cmd.Bool("count") {
-		n, err := query.Count(ctx, a.Chunks(), q, opt)
+		var n uint64
+		if p, ok := opt.Candidates.(*planner.Planner); ok {
+			n, err = p.Count(ctx, a.Chunks(), q, opt)
+		} else {
+			n, err = query.Count(ctx, a.Chunks(), q, opt)
+		}
 		if err != nil {
 			return err
 		}

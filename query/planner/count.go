@@ -49,7 +49,7 @@ func (p *Planner) Count(ctx context.Context, m chunk.Manager, q *query.Query, op
 		n += k
 		skip[meta.ID] = true
 		counted = append(counted, query.ChunkExplain{ID: meta.ID, MinTS: meta.MinTS, MaxTS: meta.MaxTS,
-			Records: meta.Records, Status: query.StatusCounted, Source: a.c.Source, Reason: a.c.Reason,
+			Records: meta.Records, Status: query.StatusCounted, Source: a.c.Source, Reason: a.c.Reason + reasonCounted,
 			Candidates: k, Matched: k})
 		if limit > 0 && n >= limit {
 			break
@@ -73,6 +73,9 @@ func (p *Planner) Count(ctx context.Context, m chunk.Manager, q *query.Query, op
 	}
 	return n + rest, err
 }
+
+// reasonCounted ends the reason of a chunk counted from its postings.
+const reasonCounted = ": counted from the index, no record read"
 
 // within reports whether every record of the chunk lies in [since, until].
 func within(meta chunk.ChunkMeta, since, until time.Time) bool {

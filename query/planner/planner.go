@@ -188,6 +188,9 @@ func (p *Planner) candidates(meta chunk.ChunkMeta, q *query.Query) (query.Candid
 		return query.AllPositions(SourceScan, "every record matches"), true
 	}
 	set := p.set(meta.ID)
+	if notBuilt(set) {
+		return query.AllPositions(SourceScan, "chunk not indexed"), false
+	}
 	if err := damage(set); err != nil {
 		p.warn(meta.ID, err)
 		return query.AllPositions(SourceScan, "index damaged: "+err.Error()), false
@@ -235,6 +238,12 @@ func damage(set *index.Set) error {
 		}
 	}
 	return nil
+}
+
+// notBuilt reports whether no index of the chunk was ever built.
+func notBuilt(set *index.Set) bool {
+	return set.Token == nil && set.Attr == nil && set.KV == nil && set.Blocks == nil &&
+		missingKinds(set) == "token, attr, kv, blocks"
 }
 
 // missingKinds lists the kinds that were never built, for the reason.

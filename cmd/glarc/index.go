@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/urfave/cli/v3"
+
+	"glarc/archive"
+	"glarc/chunk"
+	"glarc/index"
+	"glarc/index/collect"
+	ifile "glarc/index/file"
+)
+
+func indexCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:  "index",
+		Usage: "build the missing indexes of every sealed chunk",
+		Description: `Builds, for every sealed chunk, whatever is missing of its token, attr and kv
+indexes and its block filters, several at a time. A damaged or unfinished
+index counts as missing. --rebuild builds every index again. Queries use the
+indexes of a chunk as soon as they exist; a chunk without them is scanned.
+glarc import indexes the chunks it seals unless given --no-index.
+
+Examples:
+  glarc index --data /srv/logs
+  glarc index --rebuild`,
+		Flags: []cli.Flag{
+			dataFlag(),
+			&cli.BoolFlag{Name: "rebuild", Usage: "build every index again, complete or not"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
+		},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			// Building writes into the chunk directories: take the writer
+			// lock so that no import or serve builds the same files.
+			a, err := archive.Open(cmd.String("data"), archive.Options{Owner: "glarc index", Logger: e.log})
+			if err != nil {
+				return err
+			}
+			metas, err := a.Chunks().List()
+			if err == nil {
+				err = buildIndexes(ctx, e, a, metas, cmd.Bool("rebuild"), cmd.Bool("quiet"))
+			}
+			return errors.Join(err, a.Close())
+		},
+	}
+}
+
+// newIndexes returns the index kinds every command uses.
+func newIndexes() *index.Manager { return ifile.NewManager(collect.Budget{}) }
+
+// indexSummary says what buildIndexes did.
+type indexSummary struct {
+	chunks, skipped, builds int
+	records, raw            uint64 // of the chunks indexed
+	indexBytes              int64  // of the chunks indexed, after the build
+	elapsed                 time.Duration
+}
+
+func (s indexSummary) String() string {
+	if s.chunks == 0 {
+		return fmt.Sprintf("nothing to index: %s indexed already", plural(s.skipped, "chunk", "chunks"))
+	}
+	secs := max(s.elapsed.Seconds(), 1e-9)
+	return fmt.Sprintf("indexed %s (%s built, %s complete already): %d records, %s of text in %.2fs (%.1f MB/s); indexes %s (%s of the text)",
+		plural(s.chunks, "chunk", "chunks"), plural(s.builds, "index", "indexes"), plural(s.skipped, "chunk", "chunks"),
+		s.records, fmtBytes(s.raw), s.elapsed.Seconds(), float64(s.raw)/secs/1e6,
+		fmtBytes(uint64(s.indexBytes)), percent(uint64(s.indexBytes), s.raw))
+}
+
+// fmtBytes prints a size in binary units.
+func fmtBytes(n uint64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+func percent(part, whole uint64) string {
+	if whole == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f%%", 100*float64(part)/float64(whole))
+}
+
+// buildIndexes builds the missing indexes (all with rebuild) of the sealed
+// chunks among metas, with a progress bar on a terminal, and prints a
+// summary line on stderr. Build failures are printed one per line and
+// reported as errReported.
+func buildIndexes(ctx context.Context, e *env, a *archive.Archive, metas []chunk.ChunkMeta, rebuild, quiet bool) error {
+	start := time.Now()
+	m := newIndexes()
+	files := a.Files()
+	opts := index.BuildOptions{Dir: files.ChunkDir, Rebuild: rebuild, Logger: e.log}
+	probe := index.NewBuildHelper(a.Chunks(), m, opts) // for Missing only
+	var sum indexSummary
+	var todo []chunk.ChunkMeta
+	var total uint64 // bytes the builds will read: each kind reads the chunk once
+	for _, meta := range metas {
+		if !meta.Sealed {
+			continue
+		}
+		missing := probe.Missing(meta)
+		if len(missing) == 0 {
+			sum.skipped++
+			continue
+		}
+		todo = append(todo, meta)
+		sum.builds += len(missing)
+		sum.records += meta.Records
+		sum.raw += meta.RawBytes
+		total += meta.RawBytes * uint64(len(missing))
+	}
+	sum.chunks = len(todo)
+	var err error
+	if len(todo) > 0 {
+		bar := newBar(e.stderr, quiet, int64(total))
+		if bar != nil {
+			var done atomic.Uint64
+			opts.Progress = func(p index.Progress) {
+				// Bar methods take the bar's lock: safe from the builders.
+				n := done.Add(p.Bytes)
+				_ = bar.Set64(int64(min(n, total)))
+			}
+			bar.Describe(fmt.Sprintf("indexing %d %s", len(todo), plural(len(todo), "chunk", "chunks")))
+		}
+		h := index.NewBuildHelper(a.Chunks(), m, opts)
+		err = h.BuildMissing(ctx, todo...)
+		if bar != nil {
+			_ = bar.Finish()
+		}
+		for _, meta := range todo {
+			for _, info := range m.Stat(files.ChunkDir(meta.ID)) {
+				sum.indexBytes += info.Bytes
+			}
+		}
+	}
+	sum.elapsed = time.Since(start)
+	for _, err := range unjoin(err) {
+		fmt.Fprintf(e.stderr, "glarc: index: %v\n", err)
+	}
+	fmt.Fprintln(e.stderr, sum)
+	if err != nil {
+		return errReported
+	}
+	return nil
+}

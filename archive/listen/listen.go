@@ -40,7 +40,7 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultShutdownTimeout = 10 * time.Second
+	DefaultShutdownTimeout = 30 * time.Second
 	DefaultMaxHTTPConns    = 256
 	DefaultHTTPIdleTimeout = 2 * time.Minute
 	// indexQueue bounds sealed chunks waiting to be indexed; more are left
@@ -110,9 +110,9 @@ func New(cfg Config) (*Server, error) {
 	cfg.ShutdownTimeout = cmp.Or(cfg.ShutdownTimeout, DefaultShutdownTimeout)
 	cfg.MaxHTTPConns = cmp.Or(cfg.MaxHTTPConns, DefaultMaxHTTPConns)
 	cfg.HTTPIdleTimeout = cmp.Or(cfg.HTTPIdleTimeout, DefaultHTTPIdleTimeout)
-	// Listeners drain for at most half the shutdown time; the rest is for
-	// writing what they queued.
-	cfg.Syslog.DrainMax = cmp.Or(cfg.Syslog.DrainMax, cfg.ShutdownTimeout/2)
+	// Listeners drain (and wait to queue what they read) for at most 3/4
+	// of the shutdown time; the rest is for writing what they queued.
+	cfg.Syslog.DrainMax = cmp.Or(cfg.Syslog.DrainMax, cfg.ShutdownTimeout*3/4)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}

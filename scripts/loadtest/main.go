@@ -217,6 +217,9 @@ func run(glarc string, senders int, duration time.Duration, syncFlag, keep bool)
 	fmt.Printf("archive on disk: %.1f MiB\n", float64(size)/(1<<20))
 	fmt.Printf("query read back %d lines in %v: missing=%d duplicated=%d unknown=%d\n", got, time.Since(qstart).Round(time.Millisecond), missing, dups, unknown)
 	if missing+dups+unknown > 0 {
+		logMu.Lock()
+		os.Stderr.Write(serveLog.Bytes())
+		logMu.Unlock()
 		return fmt.Errorf("FAIL: not every line archived exactly once")
 	}
 	fmt.Println("OK: every line queryable exactly once")

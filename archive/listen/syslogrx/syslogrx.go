@@ -54,6 +54,11 @@ const (
 	// arenaBytes is the raw text buffer a batch starts with.
 	arenaBytes  = 32 << 10
 	maxDatagram = 64 << 10
+	// connReadBuffer is the kernel receive buffer of a TCP connection. A
+	// fixed size (instead of autotuning up to several MiB) keeps the data
+	// a stopping listener must drain, and the data hidden from
+	// backpressure, small.
+	connReadBuffer = 256 << 10
 )
 
 // Options configure the listeners. The zero value is usable.
@@ -289,6 +294,9 @@ func ServeTCP(ctx context.Context, ln net.Listener, q *ingest.Queue, opts Option
 			}
 			acceptErr = err
 			break
+		}
+		if tc, ok := c.(*net.TCPConn); ok {
+			_ = tc.SetReadBuffer(connReadBuffer)
 		}
 		mu.Lock()
 		conns[c] = struct{}{}

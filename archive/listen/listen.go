@@ -242,8 +242,11 @@ func (s *Server) Run(ctx context.Context, a *archive.Archive) error {
 	// deadline passes.
 	idxCtx, cancelIdx := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelIdx()
+	// sealsDone is closed once no more seals (and so no more index jobs)
+	// can come.
+	sealsDone := make(chan struct{})
 	if s.cfg.Index != nil {
-		indexers.Go(func() { s.indexLoop(idxCtx, stop) })
+		indexers.Go(func() { s.indexLoop(idxCtx, sealsDone) })
 	}
 	s.log.Info("serving", "syslog_udp", addrString(s.Addrs().SyslogUDP), "syslog_tcp", addrString(s.Addrs().SyslogTCP),
 		"loki", addrString(s.Addrs().Loki), "sync", s.cfg.Sync)
@@ -267,8 +270,16 @@ func (s *Server) Run(ctx context.Context, a *archive.Archive) error {
 		if err := a.Files().WaitSealed(); err != nil {
 			errs = append(errs, err)
 		}
+		close(sealsDone)
 		if !waitUntil(&indexers, deadline) {
 			timedOut = true
+		}
+	}
+	if timedOut {
+		select {
+		case <-sealsDone:
+		default:
+			close(sealsDone)
 		}
 	}
 	cancelIdx()
@@ -319,9 +330,9 @@ func (s *Server) sealIfOld(a *archive.Archive) {
 	s.log.Debug("sealed by age", "chunk", meta.ID.String(), "records", meta.Records)
 }
 
-// indexLoop indexes sealed chunks one at a time until stop is done and
-// the jobs queued by then are indexed (or ctx ends).
-func (s *Server) indexLoop(ctx, stop context.Context) {
+// indexLoop indexes sealed chunks one at a time until sealsDone is closed
+// and the jobs queued by then are indexed (or ctx ends).
+func (s *Server) indexLoop(ctx context.Context, sealsDone <-chan struct{}) {
 	build := func(meta chunk.ChunkMeta) {
 		if err := s.cfg.Index(ctx, meta); err != nil {
 			s.indexErrs.Add(1)
@@ -334,7 +345,7 @@ func (s *Server) indexLoop(ctx, stop context.Context) {
 		select {
 		case meta := <-s.indexJobs:
 			build(meta)
-		case <-stop.Done():
+		case <-sealsDone:
 			for {
 				select {
 				case meta := <-s.indexJobs:

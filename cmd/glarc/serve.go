@@ -13,6 +13,8 @@ import (
 	"glarc/archive/listen/ingest"
 	"glarc/archive/listen/lokihttp"
 	"glarc/archive/listen/syslogrx"
+	"glarc/chunk"
+	"glarc/index"
 )
 
 func serveCommand(e *env) *cli.Command {
@@ -96,10 +98,13 @@ func runServe(ctx context.Context, e *env, cmd *cli.Command) error {
 			MaxLineBytes:    int(cmd.Int("max-line")),
 			MaxAttrs:        int(cmd.Int("max-attrs")),
 		},
-		// Index stays nil until index.BuildHelper exists: sealed chunks are
-		// then left for `glarc index` / the next BuildMissing pass.
-		Index:  nil,
 		Logger: e.log,
+	}
+	// Sealed chunks are indexed in the background by the helper, which
+	// exists once the archive is open (Index only runs inside Run).
+	var helper *index.BuildHelper
+	cfg.Index = func(ctx context.Context, meta chunk.ChunkMeta) error {
+		return helper.BuildMissing(ctx, meta)
 	}
 	if tz := cmd.String("tz"); tz != "" {
 		loc, err := time.LoadLocation(tz)
@@ -125,6 +130,16 @@ func runServe(ctx context.Context, e *env, cmd *cli.Command) error {
 		Logger: e.log, OnSealed: srv.Sealed})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
+	}
+	helper = index.NewBuildHelper(a.Chunks(), newIndexes(), index.BuildOptions{
+		Dir: a.Files().ChunkDir, Parallel: 1, Logger: e.log})
+	// Chunks sealed before a crash but never indexed are indexed now.
+	if metas, err := a.Chunks().List(); err == nil {
+		for _, m := range metas {
+			if m.Sealed && len(helper.Missing(m)) > 0 {
+				srv.Sealed(m)
+			}
+		}
 	}
 	addrs := srv.Addrs()
 	for _, l := range []struct {

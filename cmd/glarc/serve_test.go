@@ -262,6 +262,12 @@ func TestServeSealAfter(t *testing.T) {
 	p.stop(t)
 	recs := archived(t, dir)
 	require.Len(t, recs, 1)
+	// The sealed chunk was indexed in the background before exit.
+	ents, err := os.ReadDir(filepath.Join(dir, "chunks"))
+	require.NoError(t, err)
+	files, err := os.ReadDir(filepath.Join(dir, "chunks", ents[0].Name()))
+	require.NoError(t, err)
+	require.Greater(t, len(files), 1, "index files beside the sealed chunk: %v", files)
 }
 
 func TestServeShutdownDrainsTCP(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -340,32 +341,83 @@ func (imp *importer) progress(src string, f input.Format) {
 	}
 }
 
-// importDocument reads a whole push body and appends its entries.
+// importDocument reads push bodies: one protobuf body, or one or more
+// JSON documents back to back (as `glarc export -o push-json` writes them,
+// one per line). Each document is bounded by maxDocument.
 func (imp *importer) importDocument(r io.Reader, p *lineParser) error {
-	body, err := io.ReadAll(io.LimitReader(r, maxDocument+1))
-	if err != nil {
-		return err
+	if p.format == input.FormatLokiPushProto {
+		body, err := io.ReadAll(io.LimitReader(r, maxDocument+1))
+		if err != nil {
+			return err
+		}
+		if len(body) > maxDocument {
+			return fmt.Errorf("%s body larger than %d bytes", p.format, maxDocument)
+		}
+		entries, err := loki.DecodePushProto(body)
+		if err != nil {
+			return fmt.Errorf("decode %s: %w", p.format, err)
+		}
+		return imp.appendEntries(entries, p, imp.cur.consumed+uint64(len(body)))
 	}
-	if len(body) > maxDocument {
-		return fmt.Errorf("%s document larger than %d bytes", p.format, maxDocument)
+	base := imp.cur.consumed
+	lr := &limitedReader{r: r, max: maxDocument}
+	dec := json.NewDecoder(lr)
+	for n := 1; ; n++ {
+		var doc json.RawMessage
+		start := dec.InputOffset()
+		if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("push document %d at offset %d: %w", n, base+uint64(start), err)
+		}
+		entries, err := loki.DecodePushJSON(doc)
+		if err != nil {
+			return fmt.Errorf("push document %d at offset %d: %w", n, base+uint64(start), err)
+		}
+		if err := imp.appendEntries(entries, p, base+uint64(dec.InputOffset())); err != nil {
+			return err
+		}
+		lr.mark = dec.InputOffset()
 	}
-	var entries []loki.Entry
-	if p.format == input.FormatLokiPushJSON {
-		entries, err = loki.DecodePushJSON(body)
-	} else {
-		entries, err = loki.DecodePushProto(body)
+}
+
+// limitedReader bounds one JSON document: reads fail once more than max
+// bytes were read past mark (the end of the previous document).
+type limitedReader struct {
+	r       io.Reader
+	max     int64
+	n, mark int64
+}
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.n-l.mark > l.max {
+		return 0, fmt.Errorf("push document larger than %d bytes", l.max)
 	}
-	if err != nil {
-		return fmt.Errorf("decode %s: %w", p.format, err)
+	n, err := l.r.Read(p)
+	l.n += int64(n)
+	return n, err
+}
+
+// setFile adds the file attribute to a Loki entry, unless it has one
+// already: a glarc export imported again keeps where it first came from.
+func setFile(e *loki.Entry, file string) {
+	if e.Labels == nil {
+		e.Labels = make(chunk.Attributes, 1)
 	}
-	end := imp.cur.consumed + uint64(len(body))
+	if _, ok := e.Labels[AttrFile]; !ok {
+		e.Labels[AttrFile] = file
+	}
+}
+
+// appendEntries appends Loki entries that end at source offset end.
+func (imp *importer) appendEntries(entries []loki.Entry, p *lineParser, end uint64) error {
 	for _, e := range entries {
-		e.Labels[AttrFile] = p.file
+		setFile(&e, p.file)
 		if err := imp.append(e.Record(p.ingest), end); err != nil {
 			return err
 		}
 	}
-	imp.cur.consumed = end
+	imp.cur.consumed = max(imp.cur.consumed, end)
 	imp.progress(p.file, p.format)
 	return nil
 }
@@ -381,7 +433,7 @@ func (imp *importer) importSequential(ctx context.Context, r io.Reader, p *lineP
 	// that line starts.
 	var entryEnd uint64
 	emit := func(e loki.Entry) error {
-		e.Labels[AttrFile] = p.file
+		setFile(&e, p.file)
 		return imp.append(e.Record(p.ingest), entryEnd)
 	}
 	for n := 0; ; n++ {
@@ -614,10 +666,7 @@ func (p *lineParser) parse(line []byte, out *parsed) {
 		if err != nil {
 			break
 		}
-		if e.Labels == nil {
-			e.Labels = make(chunk.Attributes, 1)
-		}
-		e.Labels[AttrFile] = p.file
+		setFile(&e, p.file)
 		*out = parsed{rec: e.Record(p.ingest)}
 		return
 	case input.FormatRaw, input.FormatLokiRaw:

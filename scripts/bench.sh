@@ -18,6 +18,9 @@
 #                stops repeating (default 120; at least one run always counts)
 #   SEED FORMAT  passed to gencorpus (default 1, rfc3164)
 #   CMD_TIMEOUT  seconds before a single command is killed (default 900)
+#   SCAN         1 (default): also time each query with --no-index (a full
+#                scan), and import with --no-index plus `glarc index --rebuild`
+#                to split import time into ingest and indexing; 0 skips them
 #
 # Every run also checks that glarc's counts equal the needle table that
 # gencorpus wrote and rg's counts on the raw file; it exits 1 on a mismatch.
@@ -46,6 +49,7 @@ BUDGET=${BUDGET:-120}
 SEED=${SEED:-1}
 FORMAT=${FORMAT:-rfc3164}
 CMD_TIMEOUT=${CMD_TIMEOUT:-900}
+SCAN=${SCAN:-1}
 
 log() { printf '%s\n' "$*" >&2; }
 die() {
@@ -76,7 +80,7 @@ go build -o "$DIR/glarc" ./cmd/glarc
 go build -o "$DIR/gencorpus" ./scripts/gencorpus
 
 # --- corpus ------------------------------------------------------------------
-genver=$(cat scripts/gencorpus/*.go | sha1sum | cut -c1-8)
+genver=$(find scripts/gencorpus -name "*.go" ! -name "*_test.go" | sort | xargs cat | sha1sum | cut -c1-8)
 tag="$SIZE-s$SEED-$FORMAT-$genver"
 CORPUS="$DIR/corpus-$tag.log"
 NEEDLES="$DIR/needles-$tag.tsv"
@@ -143,6 +147,12 @@ fi
 
 # --- import and compress ------------------------------------------------------
 if [ "$MODE" != query ]; then
+	if [ "$SCAN" = 1 ]; then
+		PRE="rm -rf '$DATA' '$STAMP'" measure import-noindex "$IMPORT_RUNS" "$DIR/glarc" import --quiet --no-index --data "$DATA" "$CORPUS"
+		nw=$WALL nc=$CPU nr=$RSS nn=$NRUNS
+		PRE="" measure index "$IMPORT_RUNS" "$DIR/glarc" index --rebuild --data "$DATA"
+		xw=$WALL xc=$CPU xr=$RSS xn=$NRUNS
+	fi
 	PRE="rm -rf '$DATA' '$STAMP'" measure import "$IMPORT_RUNS" "$DIR/glarc" import --quiet --data "$DATA" "$CORPUS"
 	iw=$WALL ic=$CPU ir=$RSS in=$NRUNS
 	echo "$CORPUS" >"$STAMP"
@@ -158,6 +168,10 @@ if [ "$MODE" != query ]; then
 	echo
 	printf '%-22s %8s %8s %9s %10s %5s\n' ingest "wall s" "cpu s" "MB/s" "peak RSS" runs
 	printf '%-22s %8s %8s %9s %7s MB %5s\n' "glarc import" "$iw" "$ic" "$(mbps "$RAW" "$iw")" "$ir" "$in"
+	if [ "$SCAN" = 1 ]; then
+		printf '%-22s %8s %8s %9s %7s MB %5s\n' "  import --no-index" "$nw" "$nc" "$(mbps "$RAW" "$nw")" "$nr" "$nn"
+		printf '%-22s %8s %8s %9s %7s MB %5s\n' "  index --rebuild" "$xw" "$xc" "$(mbps "$RAW" "$xw")" "$xr" "$xn"
+	fi
 	printf '%-22s %8s %8s %9s %7s MB %5s\n' "zstd -3 -T2" "$zw" "$zc" "$(mbps "$RAW" "$zw")" "$zr" "$zn"
 	printf '%-22s %8s %8s\n' "glarc / zstd" "$(ratio "$iw" "$zw")x" "$(ratio "$ic" "$zc")x"
 	echo
@@ -166,6 +180,12 @@ if [ "$MODE" != query ]; then
 	printf '%-22s %14d %9s\n' "glarc data (du -sb)" "$DU" "$(awk -v a="$DU" -v b="$RAW" 'BEGIN{printf "%.3f", a/b}')"
 	printf '%-22s %14d %9s\n' "glarc chunks stored" "$STORED" "$(awk -v a="$STORED" -v b="$RAW" 'BEGIN{printf "%.3f", a/b}')"
 	printf '%-22s %14d %9s\n' "corpus.log.zst (-3)" "$ZST" "$(awk -v a="$ZST" -v b="$RAW" 'BEGIN{printf "%.3f", a/b}')"
+	for f in chunk.dat token.idx kv.idx attr.idx blocks.flt; do
+		n=$(find "$DATA" -name "$f" -type f -printf '%s\n' | awk '{s+=$1} END{print s+0}')
+		if [ "$n" -gt 0 ]; then
+			printf '%-22s %14d %9s\n' "  $f" "$n" "$(awk -v a="$n" -v b="$RAW" 'BEGIN{printf "%.3f", a/b}')"
+		fi
+	done
 	printf '%-22s %14s %9s\n' "glarc data / zst" "" "$(ratio "$DU" "$ZST")x"
 	printf '%-22s %14s %9s\n' "glarc stored / zst" "" "$(ratio "$STORED" "$ZST")x"
 	if [ "${CHRECS:-}" != "$LINES" ]; then
@@ -191,7 +211,8 @@ queries=(
 	"phrase|\"quota exceeded for volume plugh\"|rg -c -i -F 'quota exceeded for volume plugh' \"\$CORPUS\""
 )
 echo
-printf '%-11s %-34s %8s %8s %8s %8s %8s %8s %8s %9s\n' query "glarc query" expected glarc rg "glarc s" "rg s" "glarc/rg" "glarc cpu" "glarc RSS"
+printf '%-11s %-34s %8s %8s %8s | %8s %8s %8s | %9s %8s %8s | %9s | %8s %8s\n' query "glarc query" expected glarc rg \
+	"glarc s" "rg s" "wall x" "glarc cpu" "rg cpu" "cpu x" "glarc RSS" "scan s" "scan x"
 export CORPUS
 for q in "${queries[@]}"; do
 	IFS='|' read -r name gq rgcmd <<<"$q"
@@ -200,7 +221,15 @@ for q in "${queries[@]}"; do
 	gw=$WALL gc=$CPU gr=$RSS
 	gcount=$(tr -d '[:space:]' <"$DIR/out.q-$name")
 	PRE="" measure "rg-$name" "$RUNS" bash -c "$rgcmd"
-	rw=$WALL
+	rw=$WALL rc=$CPU
+	sw=- sx=-
+	if [ "$SCAN" = 1 ]; then
+		PRE="" measure "scan-$name" "$RUNS" "$DIR/glarc" query --no-index --data "$DATA" --count "$gq"
+		sw=$WALL
+		sx="$(ratio "$sw" "$rw")x"
+		scount=$(tr -d '[:space:]' <"$DIR/out.scan-$name")
+		[ "$scount" = "$exp" ] || gcount="$gcount/scan:$scount"
+	fi
 	rcount=$(tr -d '[:space:]' <"$DIR/out.rg-$name")
 	rcount=${rcount:-0}
 	status=""
@@ -208,8 +237,8 @@ for q in "${queries[@]}"; do
 		status="  MISMATCH"
 		bad=1
 	fi
-	printf '%-11s %-34s %8s %8s %8s %8s %8s %8s %8s %6s MB%s\n' "$name" "$gq" "$exp" "$gcount" "$rcount" \
-		"$gw" "$rw" "$(ratio "$gw" "$rw")x" "$gc" "$gr" "$status"
+	printf '%-11s %-34s %8s %8s %8s | %8s %8s %8s | %9s %8s %8s | %6s MB | %8s %8s%s\n' "$name" "$gq" "$exp" "$gcount" "$rcount" \
+		"$gw" "$rw" "$(ratio "$gw" "$rw")x" "$gc" "$rc" "$(ratio "$gc" "$rc")x" "$gr" "$sw" "$sx" "$status"
 done
 if [ -n "${bad:-}" ]; then
 	echo "bench: count mismatches (see above); outputs and errors are in $DIR/out.* and $DIR/err.*"

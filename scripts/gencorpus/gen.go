@@ -113,7 +113,7 @@ func Generate(ctx context.Context, w io.Writer, cfg Config) (Counts, error) {
 		return Counts{}, err
 	}
 	if cfg.Size <= 0 {
-		return Counts{}, fmt.Errorf("size %d: must be positive", cfg.Size)
+		return Counts{}, fmt.Errorf("%w %d: must be positive", errBadSize, cfg.Size)
 	}
 	spanUS := cfg.Span.Microseconds()
 	startUS := cfg.End.UnixMicro() - spanUS

@@ -55,8 +55,6 @@ func main() {
 	os.Exit(code)
 }
 
-var errUsage = errors.New("usage")
-
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("gencorpus", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -2,8 +2,10 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -45,6 +47,10 @@ Examples:
 			&cli.BoolFlag{Name: "count", Usage: "print only the number of matching records"},
 			&cli.BoolFlag{Name: "explain", Usage: "print on stderr, per chunk, what the query read and why"},
 			&cli.BoolFlag{Name: "no-index", Usage: "scan every chunk instead of narrowing with the indexes"},
+			&cli.StringFlag{Name: "priority", Aliases: []string{"p"}, Usage: "only records of severity `LEVEL` or more urgent (emerg, alert, crit, err, warning, notice, info, debug, or 0-7)"},
+			&cli.StringFlag{Name: "resume", Usage: "continue after the last record of an earlier run cut short by --limit (its `TOKEN` is printed on stderr)"},
+			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "after the last matching records (10, or --limit), keep printing new ones as they are added, until Ctrl-C"},
+			&cli.BoolFlag{Name: "no-pager", Usage: "do not pipe output through $PAGER (default: less -FRX) on a terminal"},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			return runQuery(ctx, e, cmd)
@@ -53,7 +59,14 @@ Examples:
 }
 
 func runQuery(ctx context.Context, e *env, cmd *cli.Command) error {
-	q, err := query.Parse(strings.Join(cmd.Args().Slice(), " "))
+	text := strings.Join(cmd.Args().Slice(), " ")
+	if p := cmd.String("priority"); p != "" {
+		if strings.ContainsAny(p, " \t()\"") {
+			return usagef("--priority %q: want one level such as err", p)
+		}
+		text = "(" + cmp.Or(text, "*") + ") severity<=" + p
+	}
+	q, err := query.Parse(text)
 	if err != nil {
 		return err
 	}
@@ -108,22 +121,90 @@ func runQuery(ctx context.Context, e *env, cmd *cli.Command) error {
 		fmt.Fprintln(e.stdout, n)
 		return writeExplain(e, opt.Explain)
 	}
-	w := bufio.NewWriterSize(e.stdout, 64<<10)
+	var tr tracker
+	tr.reverse = opt.Reverse
+	if tok := cmd.String("resume"); tok != "" {
+		rp, err := parseResume(tok)
+		if err != nil {
+			return &usageError{err}
+		}
+		if rp.reverse != opt.Reverse {
+			return usagef("--resume: the token is for a query %s --reverse", map[bool]string{true: "with", false: "without"}[rp.reverse])
+		}
+		tr.skip = &rp
+		if opt.Reverse {
+			opt.Until = minTime(opt.Until, rp.time)
+		} else {
+			opt.Since = maxTime(opt.Since, rp.time)
+		}
+	}
+	follow := cmd.Bool("follow")
+	if follow {
+		return runFollow(ctx, e, a, q, opt, out)
+	}
+	var dst io.Writer = e.stdout
+	if pg := (*pager)(nil); !cmd.Bool("no-pager") {
+		if pg = startPager(e); pg != nil {
+			dst = pg.in
+			defer pg.close()
+		}
+	}
+	w := bufio.NewWriterSize(dst, 64<<10)
+	limit := opt.Limit
+	if limit > 0 {
+		// One more than asked: if it comes, the output was cut short.
+		opt.Limit = 0
+	}
 	var buf []byte
+	n, more := 0, false
 	for rec, err := range query.Run(ctx, a.Chunks(), q, opt) {
 		if err != nil {
 			w.Flush()
 			return err
 		}
+		before, _ := tr.point()
+		if !tr.keep(&rec) {
+			continue
+		}
+		if limit > 0 && n == limit {
+			more = true
+			tr.resumeAt(before)
+			break
+		}
+		n++
 		buf = out(buf[:0], &rec)
 		if _, err := w.Write(buf); err != nil {
+			if isBrokenPipe(err) {
+				return nil
+			}
 			return err
 		}
 	}
-	if err := w.Flush(); err != nil {
+	if err := w.Flush(); err != nil && !isBrokenPipe(err) {
 		return err
 	}
+	if more {
+		// The record after the limit was read but not printed: the token
+		// names the last one printed.
+		if rp, ok := tr.point(); ok {
+			fmt.Fprintf(e.stderr, "glarc: more records match; continue with --resume %s\n", rp.token())
+		}
+	}
 	return writeExplain(e, opt.Explain)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.IsZero() || b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.IsZero() || b.After(a) {
+		return b
+	}
+	return a
 }
 
 func writeExplain(e *env, x *query.Explain) error {

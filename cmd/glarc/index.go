@@ -14,6 +14,7 @@ import (
 	"glarc/index"
 	"glarc/index/collect"
 	ifile "glarc/index/file"
+	"glarc/index/file/attr"
 )
 
 func indexCommand(e *env) *cli.Command {
@@ -50,8 +51,19 @@ Examples:
 	}
 }
 
-// newIndexes returns the index kinds every command uses.
-func newIndexes() *index.Manager { return ifile.NewManager(collect.Budget{}) }
+// attrBudget admits more attribute values than the default: attributes
+// (host, app, facility, ...) have few values per key compared with pairs
+// in the text, and a host=web1 term is only exact when host's values are
+// held. 500 hosts already pass the default of 256 values per key.
+var attrBudget = collect.Budget{MaxKeys: 1024, MaxValuesPerKey: 8192, MaxPairs: 1 << 16}
+
+// newIndexes returns the index kinds every command uses: the file-backed
+// ones, with attrBudget for the attr index.
+func newIndexes() *index.Manager {
+	m := ifile.NewManager(collect.Budget{})
+	m.Attr = attr.NewIndexer(attrBudget)
+	return m
+}
 
 // indexSummary says what buildIndexes did.
 type indexSummary struct {

@@ -324,7 +324,11 @@ func (c *compiler) field(f query.Field) (result, string) {
 		return every, label + ": key not held"
 	}
 	exact := f.Op == query.OpEq && f.AnyValue
-	return or(result{bm: a, exact: exact}, result{bm: b, exact: exact}), label + " via attr+kv keys"
+	via := " via attr+kv keys"
+	if f.Op == query.OpEq && !f.AnyValue {
+		via = " via attr+kv keys (values not held)"
+	}
+	return or(result{bm: a, exact: exact}, result{bm: b, exact: exact}), label + via
 }
 
 func tokenRun(s string) bool {

@@ -11,8 +11,16 @@ import (
 )
 
 func main() {
+	os.Exit(process())
+}
+
+// process runs glarc as a process: SIGINT and SIGTERM cancel the context
+// (commands then stop cleanly; `query --follow` and `serve` exit 0), a soft
+// heap limit applies, and GLARC_CPUPROFILE=FILE writes a CPU profile for
+// `go tool pprof`. It returns the exit code.
+func process() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// GLARC_CPUPROFILE=FILE writes a CPU profile, for `go tool pprof`.
+	defer stop()
 	if p := os.Getenv("GLARC_CPUPROFILE"); p != "" {
 		if f, err := os.Create(p); err == nil {
 			if pprof.StartCPUProfile(f) == nil {
@@ -26,15 +34,7 @@ func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
-	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	exit(code)
-}
-
-// exit runs deferred work of main (the profile) before exiting.
-var exit = func(code int) {
-	pprof.StopCPUProfile()
-	os.Exit(code)
+	return run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
 }
 
 // defaultMemoryLimit is the soft Go heap limit when GOMEMLIMIT is not set.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -23,7 +22,7 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"glarc": func() {
-			os.Exit(run(context.Background(), os.Args, os.Stdin, os.Stdout, os.Stderr))
+			os.Exit(process())
 		},
 	})
 }
@@ -81,6 +80,7 @@ func TestScripts(t *testing.T) {
 			"holdlock":    cmdHoldLock,
 			"mtime":       cmdMtime,
 			"exitcode":    cmdExitCode,
+			"sleep":       cmdSleep,
 		},
 	})
 }
@@ -200,4 +200,15 @@ func cmdExitCode(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("%s exited with code %d, want %d", args[1], got, want)
 	}
+}
+
+// cmdSleep waits, for scenarios with a background process (query --follow).
+func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "sleep")
+	if len(args) != 1 {
+		ts.Fatalf("usage: sleep DURATION")
+	}
+	d, err := time.ParseDuration(args[0])
+	ts.Check(err)
+	time.Sleep(d)
 }

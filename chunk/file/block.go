@@ -246,13 +246,31 @@ func (b *blockBuilder) appendMeta(dst []byte) []byte {
 // attribute maps point into it and stay valid as long as it is referenced.
 // Records with the same attributes share one map: callers must not modify
 // Record.Attrs.
+// Attribute maps are built when a record is first read, so reading one
+// record of a block builds one map. A decodedBlock is not safe for
+// concurrent use.
 type decodedBlock struct {
 	src, ingest, wrte []int64
-	sets              []chunk.Attributes
-	setOf             []uint32
 	rawOff            []uint32 // n+1 offsets into raw
 	raw               []byte
+	// Attribute columns: for record i and key j, cell[2*(i*k+j)] is the
+	// value number + 1 (dictionary) or offset + 1 (substring), and
+	// cell[2*(i*k+j)+1] the length.
+	cols  []attrCol
+	cell  []uint32
+	sets  []chunk.Attributes
+	setOf []uint32 // set of each record; noSet until built
+	seen  map[string]uint32
+	key   []byte
 }
+
+type attrCol struct {
+	key    string
+	mode   byte
+	values []string
+}
+
+const noSet = ^uint32(0)
 
 func (d *decodedBlock) len() int { return len(d.src) }
 
@@ -261,9 +279,62 @@ func (d *decodedBlock) record(i int) chunk.Record {
 		SourceTS: decTime(d.src[i]),
 		IngestTS: decTime(d.ingest[i]),
 		WriteTS:  decTime(d.wrte[i]),
-		Attrs:    d.sets[d.setOf[i]],
+		Attrs:    d.attrs(i),
 		Raw:      d.raw[d.rawOff[i]:d.rawOff[i+1]:d.rawOff[i+1]],
 	}
+}
+
+// attrs returns record i's attributes; records with equal values share
+// one map.
+func (d *decodedBlock) attrs(i int) chunk.Attributes {
+	if s := d.setOf[i]; s != noSet {
+		return d.sets[s]
+	}
+	k := len(d.cols)
+	raw := d.raw[d.rawOff[i]:d.rawOff[i+1]]
+	cells := d.cell[2*i*k : 2*(i+1)*k]
+	key := d.key[:0]
+	for j := range d.cols {
+		x, l := cells[2*j], cells[2*j+1]
+		switch {
+		case x == 0:
+			key = append(key, 0)
+		case d.cols[j].mode == colSubstring:
+			key = append(key, 1)
+			key = binary.AppendUvarint(key, uint64(l))
+			key = append(key, raw[x-1:x-1+l]...)
+		default:
+			key = append(key, 2)
+			key = binary.AppendUvarint(key, uint64(x))
+		}
+	}
+	d.key = key
+	if d.seen == nil {
+		d.seen = make(map[string]uint32)
+	}
+	s, ok := d.seen[string(key)]
+	if !ok {
+		var a chunk.Attributes
+		for j := range d.cols {
+			x, l := cells[2*j], cells[2*j+1]
+			if x == 0 {
+				continue
+			}
+			if a == nil {
+				a = make(chunk.Attributes, k)
+			}
+			if d.cols[j].mode == colSubstring {
+				a[d.cols[j].key] = string(raw[x-1 : x-1+l])
+			} else {
+				a[d.cols[j].key] = d.cols[j].values[x-1]
+			}
+		}
+		s = uint32(len(d.sets))
+		d.sets = append(d.sets, a)
+		d.seen[string(key)] = s
+	}
+	d.setOf[i] = s
+	return d.sets[s]
 }
 
 // payloadReader decodes with a sticky error: after the first failure every
@@ -370,12 +441,7 @@ func decodeBlockFrames(meta, text []byte, want int) (*decodedBlock, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	type column struct {
-		key    string
-		mode   byte
-		values []string
-	}
-	cols := make([]column, k)
+	cols := make([]attrCol, k)
 	// For record i and key j: cell[2*(i*k+j)] is the value number + 1
 	// (dictionary) or offset + 1 (substring), cell[2*(i*k+j)+1] the length.
 	cell := make([]uint32, 2*n*k)
@@ -449,52 +515,18 @@ func decodeBlockFrames(meta, text []byte, want int) (*decodedBlock, error) {
 		return nil, fmt.Errorf("text frame is %d bytes, lengths add up to %d", len(text), total)
 	}
 	d.raw = text
-	// Records with equal values share one attribute map.
-	seen := make(map[string]uint32)
-	var key []byte
+	// Check every substring against its line now: a corrupt block fails
+	// here, not when a record is read.
 	for i := range n {
-		raw := d.raw[d.rawOff[i]:d.rawOff[i+1]]
-		key = key[:0]
+		lineLen := d.rawOff[i+1] - d.rawOff[i]
 		for j := range cols {
 			x, l := cell[2*(i*k+uint64(j))], cell[2*(i*k+uint64(j))+1]
-			if x == 0 {
-				key = append(key, 0)
-				continue
+			if x != 0 && cols[j].mode == colSubstring && uint64(x-1)+uint64(l) > uint64(lineLen) {
+				return nil, fmt.Errorf("record %d: attribute %q at %d+%d lies outside its %d-byte line", i, cols[j].key, x-1, l, lineLen)
 			}
-			if cols[j].mode == colSubstring {
-				if uint64(x-1)+uint64(l) > uint64(len(raw)) {
-					return nil, fmt.Errorf("record %d: attribute %q at %d+%d lies outside its %d-byte line", i, cols[j].key, x-1, l, len(raw))
-				}
-				key = append(key, 1)
-				key = binary.AppendUvarint(key, uint64(l))
-				key = append(key, raw[x-1:x-1+l]...)
-				continue
-			}
-			key = append(key, 2)
-			key = binary.AppendUvarint(key, uint64(x))
 		}
-		s, ok := seen[string(key)]
-		if !ok {
-			var a chunk.Attributes
-			for j := range cols {
-				x, l := cell[2*(i*k+uint64(j))], cell[2*(i*k+uint64(j))+1]
-				if x == 0 {
-					continue
-				}
-				if a == nil {
-					a = make(chunk.Attributes, k)
-				}
-				if cols[j].mode == colSubstring {
-					a[cols[j].key] = string(raw[x-1 : x-1+l])
-				} else {
-					a[cols[j].key] = cols[j].values[x-1]
-				}
-			}
-			s = uint32(len(d.sets))
-			d.sets = append(d.sets, a)
-			seen[string(key)] = s
-		}
-		d.setOf[i] = s
+		d.setOf[i] = noSet
 	}
+	d.cols, d.cell = cols, cell
 	return d, nil
 }

@@ -43,6 +43,7 @@ func TestBlockColumnsRoundTrip(t *testing.T) {
 		}
 	}
 	require.Len(t, d.sets, 5, "records 0 and 3 share a map")
+	require.Equal(t, d.setOf[0], d.setOf[3])
 	// Every truncation of the meta frame is an error, never a panic.
 	for n := range len(meta) {
 		_, err := decodeBlockFrames(meta[:n], bb.raw, len(recs))

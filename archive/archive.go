@@ -51,7 +51,10 @@ type Archive struct {
 	// manifest is the import manifest (writers only); only Import uses it.
 	manifest *manifest
 	// rotateHook is called when the active chunk fills up during Import.
-	rotateHook atomic.Pointer[func(chunk.ChunkMeta) error]
+	rotateHook atomic.Pointer[func(chunk.ChunkMeta) func() error]
+	// manifestMu serializes manifest commits: the import goroutine commits
+	// at source ends, the sealing goroutine when a full chunk is durable.
+	manifestMu sync.Mutex
 }
 
 // Open opens dir for writing, creating it if needed. It takes the writer
@@ -74,7 +77,7 @@ func Open(dir string, opts Options) (*Archive, error) {
 		MaxChunkBytes: opts.MaxChunkBytes,
 		Logger:        log,
 		OnSealed:      opts.OnSealed,
-		BeforeRotate: func(full chunk.ChunkMeta) error {
+		BeforeRotate: func(full chunk.ChunkMeta) func() error {
 			if h := a.rotateHook.Load(); h != nil {
 				return (*h)(full)
 			}
@@ -119,6 +122,11 @@ func (a *Archive) endImport() { a.rotateHook.Store(nil) }
 
 // closeImport makes everything durable and closes the manifest.
 func (a *Archive) closeImport() error {
+	if err := a.chunks.WaitSealed(); err != nil {
+		return err
+	}
+	a.manifestMu.Lock()
+	defer a.manifestMu.Unlock()
 	if err := a.chunks.Sync(); err != nil {
 		return err
 	}

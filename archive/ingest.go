@@ -677,7 +677,8 @@ func (p *lineParser) parse(line []byte, out *parsed) {
 }
 
 // commitSource records the finished (or failed) source in the manifest
-// after making its records durable.
+// after making its records durable: the full chunks sealing in the
+// background first, then the active chunk.
 func (imp *importer) commitSource() error {
 	cur := imp.cur
 	imp.cur = nil
@@ -685,6 +686,11 @@ func (imp *importer) commitSource() error {
 		return nil
 	}
 	a := imp.a
+	if err := a.chunks.WaitSealed(); err != nil {
+		return err
+	}
+	a.manifestMu.Lock()
+	defer a.manifestMu.Unlock()
 	if err := a.chunks.Sync(); err != nil {
 		return err
 	}
@@ -697,15 +703,28 @@ func (imp *importer) commitSource() error {
 	return a.manifest.write(a.dir)
 }
 
-// commitRotate runs when the active chunk is full, after its records were
-// made durable: the manifest then covers that whole chunk.
-func (imp *importer) commitRotate(full chunk.ChunkMeta) error {
+// commitRotate runs in Append when the active chunk is full. It takes a
+// snapshot of the source's progress (every record so far is in the full
+// chunk) and returns the commit that the sealing goroutine runs once that
+// chunk is durable: the manifest then covers the whole chunk.
+func (imp *importer) commitRotate(full chunk.ChunkMeta) func() error {
 	a := imp.a
-	a.manifest.mark = file.Mark{Chunk: full.ID, Records: full.Records}
+	mark := file.Mark{Chunk: full.ID, Records: full.Records}
+	var snap *sourceProgress
 	if cur := imp.cur; cur != nil && cur.records > 0 {
-		cur.entry = a.manifest.update(cur.entry, cur.fp, cur.consumed, cur.records, cur.name, imp.opts.Now())
+		c := *cur
+		snap = &c
 	}
-	return a.manifest.write(a.dir)
+	now := imp.opts.Now()
+	return func() error {
+		a.manifestMu.Lock()
+		defer a.manifestMu.Unlock()
+		a.manifest.mark = mark
+		if snap != nil {
+			a.manifest.update(snap.entry, snap.fp, snap.consumed, snap.records, snap.name, now)
+		}
+		return a.manifest.write(a.dir)
+	}
 }
 
 // binaryLooking reports whether b holds NUL bytes or mostly bytes that are

@@ -44,9 +44,12 @@ type Options struct {
 	// chunk is sealed.
 	OnSealed func(chunk.ChunkMeta)
 	// BeforeRotate, if set, is called by Append when the active chunk is
-	// full, after its records were made durable and before it is handed to
-	// sealing. An error fails that Append and leaves the chunk active.
-	BeforeRotate func(full chunk.ChunkMeta) error
+	// full, before it is handed to sealing. The commit function it returns
+	// (if not nil) is called from the sealing goroutine once the full
+	// chunk's records are durable, before the chunk is sealed; its error
+	// fails the seal. This lets a caller commit its own bookkeeping for the
+	// full chunk without making Append wait for an fsync.
+	BeforeRotate func(full chunk.ChunkMeta) (commit func() error)
 	// Rollback, if set, is applied at writer open before recovery: chunks
 	// after Rollback.Chunk are removed and that chunk, if still active, is
 	// cut back to Rollback.Records records. An importer that crashed
@@ -83,7 +86,7 @@ type Manager struct {
 	sealErr error
 	closed  bool
 
-	sealQ   chan *activeState
+	sealQ   chan sealJob
 	pending sync.WaitGroup // queued seals not yet done
 	workers sync.WaitGroup // the sealing goroutine
 }
@@ -143,10 +146,10 @@ func Open(dir string, opts Options) (*Manager, error) {
 		m.release()
 		return nil, err
 	}
-	m.sealQ = make(chan *activeState, 1)
+	m.sealQ = make(chan sealJob, 1)
 	m.workers.Go(m.sealLoop)
 	for _, st := range toSeal {
-		m.queueSeal(st)
+		m.queueSeal(sealJob{id: st.id, st: st})
 	}
 	return m, nil
 }
@@ -273,15 +276,11 @@ func (m *Manager) Append(rec chunk.Record) (chunk.RecordRef, error) {
 		return chunk.RecordRef{}, serr
 	}
 	if w != nil && w.records > 0 && int64(w.rawSize-HeaderSize)+int64(len(rec.Raw)) > m.opts.MaxChunkBytes {
+		var commit func() error
 		if m.opts.BeforeRotate != nil {
-			if err := w.sync(); err != nil {
-				return chunk.RecordRef{}, err
-			}
-			if err := m.opts.BeforeRotate(w.meta()); err != nil {
-				return chunk.RecordRef{}, err
-			}
+			commit = m.opts.BeforeRotate(w.meta())
 		}
-		if err := m.rotate(); err != nil {
+		if err := m.rotate(commit); err != nil {
 			return chunk.RecordRef{}, err
 		}
 		w = nil
@@ -306,49 +305,74 @@ func (m *Manager) Append(rec chunk.Record) (chunk.RecordRef, error) {
 }
 
 // rotate closes the active chunk and queues it for sealing. appendMu held.
-func (m *Manager) rotate() error {
+// The full chunk's writer goes to the sealing goroutine, which flushes,
+// fsyncs and closes it there: Append does not wait for the disk.
+func (m *Manager) rotate(commit func() error) error {
 	m.mu.Lock()
 	w := m.active
+	m.active = nil
+	if w != nil {
+		m.sealing[w.id] = true
+	}
 	m.mu.Unlock()
 	if w == nil {
 		return nil
 	}
-	if err := w.close(); err != nil {
-		return err
-	}
-	st := w.state()
-	m.mu.Lock()
-	m.active = nil
-	m.sealing[w.id] = true
-	m.mu.Unlock()
-	m.queueSeal(st)
+	m.queueSeal(sealJob{id: w.id, w: w, commit: commit})
 	return nil
 }
 
-func (m *Manager) queueSeal(st *activeState) {
+// sealJob is a chunk to seal: a full writer to close first, or the state
+// of a chunk recovered at open.
+type sealJob struct {
+	id     chunk.ChunkID
+	w      *activeWriter
+	st     *activeState
+	commit func() error
+}
+
+func (m *Manager) queueSeal(j sealJob) {
 	m.pending.Add(1)
-	m.sealQ <- st
+	m.sealQ <- j
 }
 
 // sealLoop seals rotated chunks one at a time until sealQ is closed.
 func (m *Manager) sealLoop() {
-	for st := range m.sealQ {
-		meta, err := m.sealOne(st)
+	for j := range m.sealQ {
+		meta, err := m.sealJob(j)
 		m.mu.Lock()
-		delete(m.sealing, st.id)
+		delete(m.sealing, j.id)
 		if err != nil {
 			m.sealErr = cmp.Or(m.sealErr, err)
 		} else {
-			m.metas[st.id] = meta
+			m.metas[j.id] = meta
 		}
 		m.mu.Unlock()
 		if err != nil {
-			m.log.Error("seal failed", "chunk", st.id.String(), "err", err)
+			m.log.Error("seal failed", "chunk", j.id.String(), "err", err)
 		} else if m.opts.OnSealed != nil {
 			m.opts.OnSealed(meta)
 		}
 		m.pending.Done()
 	}
+}
+
+// sealJob makes a full chunk durable, runs its commit, and seals it.
+func (m *Manager) sealJob(j sealJob) (chunk.ChunkMeta, error) {
+	st := j.st
+	if j.w != nil {
+		if err := j.w.close(); err != nil {
+			return chunk.ChunkMeta{}, fmt.Errorf("seal chunk %s: %w", j.id, err)
+		}
+		st = j.w.state()
+		j.w.entries = nil
+	}
+	if j.commit != nil {
+		if err := j.commit(); err != nil {
+			return chunk.ChunkMeta{}, fmt.Errorf("seal chunk %s: commit: %w", j.id, err)
+		}
+	}
+	return m.sealOne(st)
 }
 
 func (m *Manager) sealOne(st *activeState) (chunk.ChunkMeta, error) {
@@ -385,7 +409,7 @@ func (m *Manager) Seal() error {
 	if w == nil || w.records == 0 {
 		err = chunk.ErrNoActiveChunk
 	} else {
-		err = m.rotate()
+		err = m.rotate(nil)
 	}
 	m.pending.Wait()
 	m.mu.Lock()

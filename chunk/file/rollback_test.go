@@ -42,7 +42,7 @@ func TestRollbackAfterRotate(t *testing.T) {
 	dir := t.TempDir()
 	var mark Mark
 	m, err := Open(dir, Options{Now: testClock(), MaxChunkBytes: 1000,
-		BeforeRotate: func(full chunk.ChunkMeta) error {
+		BeforeRotate: func(full chunk.ChunkMeta) func() error {
 			if mark.Records == 0 {
 				mark = Mark{Chunk: full.ID, Records: full.Records}
 			}

@@ -18,6 +18,10 @@
 #                stops repeating (default 120; at least one run always counts)
 #   SEED FORMAT  passed to gencorpus (default 1, rfc3164)
 #   CMD_TIMEOUT  seconds before a single command is killed (default 900)
+#   REV          build glarc from this git revision (e.g. HEAD, a tag, a
+#                commit) instead of the work tree: compares versions, and
+#                works while someone's uncommitted change breaks the build
+#   GLARC        use this glarc binary instead of building one
 #   SCAN         1 (default): also time each query with --no-index (a full
 #                scan), and import with --no-index plus `glarc index --rebuild`
 #                to split import time into ingest and indexing; 0 skips them
@@ -75,9 +79,21 @@ fi
 command -v go >/dev/null 2>&1 || die "go is not on PATH"
 
 mkdir -p "$DIR"
-log "bench: building glarc and gencorpus into $DIR"
-go build -o "$DIR/glarc" ./cmd/glarc
+log "bench: building gencorpus into $DIR"
 go build -o "$DIR/gencorpus" ./scripts/gencorpus
+if [ -n "${GLARC:-}" ]; then
+	cp "$GLARC" "$DIR/glarc"
+elif [ -n "${REV:-}" ]; then
+	rev=$(git rev-parse --verify "$REV^{commit}") || die "REV=$REV is not a commit"
+	log "bench: building glarc at $REV ($rev) into $DIR"
+	rm -rf "$DIR/src"
+	mkdir -p "$DIR/src"
+	git archive "$rev" | tar -x -C "$DIR/src"
+	(cd "$DIR/src" && go build -o "$DIR/glarc" ./cmd/glarc)
+else
+	log "bench: building glarc from the work tree into $DIR"
+	go build -o "$DIR/glarc" ./cmd/glarc || die "glarc does not build (try REV=HEAD to build the last commit)"
+fi
 
 # --- corpus ------------------------------------------------------------------
 genver=$(find scripts/gencorpus -name "*.go" ! -name "*_test.go" | sort | xargs cat | sha1sum | cut -c1-8)

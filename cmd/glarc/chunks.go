@@ -16,12 +16,12 @@ func chunksCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:  "chunks",
 		Usage: "list the archive's chunks: ID, time range, records, raw and stored bytes, state, indexes",
-		Description: `With --indexes, INDEX has one letter per index kind of a sealed chunk, in the order token,
+		Description: `INDEX has one letter per index kind of a sealed chunk, in the order token,
 attr, kv, block filters: the letter (t, a, v, b) when the index is complete
 and intact, - when it was never built, ! when it is damaged or unfinished
 (glarc index builds it again). IDXBYTES is the size of the chunk's indexes.`,
 		Flags: []cli.Flag{dataFlag(),
-			&cli.BoolFlag{Name: "indexes", Aliases: []string{"i"}, Usage: "add the INDEX and IDXBYTES columns: index status and size per chunk"},
+			&cli.BoolFlag{Name: "indexes", Aliases: []string{"i"}, Value: true, Usage: "show the INDEX and IDXBYTES columns: index status and size per chunk (--indexes=false hides them)"},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			a, err := archive.OpenReadOnly(cmd.String("data"), archive.Options{Logger: e.log})

@@ -27,10 +27,20 @@
 //     (42, 2005-11-09, 10_000, --) is numeric and not indexed,
 //   - is not a UUID (8-4-4-4-12 hex digits). A UUID is 36 bytes, so the
 //     length rule already excludes it; the explicit check keeps it excluded
-//     should the length limit ever grow.
+//     should the length limit ever grow,
+//   - is not an ID (IsID): a hex ID of at least 8 hex digits holding both a
+//     digit and a letter, alone (6398380c8df505f1), after "0x"
+//     (0x0eb8ccca) or after the run's last '-' or '_' (api-20a5d514); or a
+//     digit-heavy run of at least 4 digits and more digits than letters
+//     (000013s, i0131, ip-10-0-1-5). Request IDs, hashes and measurements
+//     are nearly all distinct, so as index tokens they would fill the
+//     dictionary for little use. Words with a few digits stay index tokens
+//     (ssh2, web01, sha256, node-153, x1), and so do hex words without a
+//     digit (deadbeef).
 //
 // Runs that are not index tokens are still found by ContainsToken and
-// ContainsPhrase; they only cannot narrow a query through the index.
+// ContainsPhrase; they only cannot narrow a query through the token index.
+// The indexes keep a per-block filter over every run for them.
 //
 // # Phrases
 //

@@ -12,6 +12,7 @@ var fuzzSeeds = []string{
 	"",
 	"a",
 	"Ab cD-e_F 42 2005-11-09 abcdefghijklmnop abcdefghijklmnopq",
+	"request_id=6398380c8df505f1 pod=api-20a5d514 xid=0x0eb8ccca by -0.000013s ssh2 198.51.100.23",
 	"550e8400-e29b-41d4-a716-446655440000",
 	"caf\xc3\xa9 \xff\x00 line\r\n",
 	`logname= uid=0 msg="say \"hi\"" p="C:\\" open="x a=b=c`,

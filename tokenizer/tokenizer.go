@@ -20,12 +20,13 @@ const uuidLen = 36
 const (
 	classToken  = 1 << 0 // ASCII letter, digit, '_' or '-'
 	classLetter = 1 << 1 // ASCII letter
+	classDigit  = 1 << 2 // ASCII digit
 )
 
 // classes holds the class bits of every byte value.
 const classes = "" +
 	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
-	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x05\x05\x05\x05\x05\x05\x05\x05\x05\x05\x00\x00\x00\x00\x00\x00" +
 	"\x00\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x00\x00\x00\x00\x01" +
 	"\x00\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x00\x00\x00\x00\x00" +
 	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
@@ -37,6 +38,8 @@ const classes = "" +
 func IsTokenByte(c byte) bool { return classes[c]&classToken != 0 }
 
 func isLetter(c byte) bool { return classes[c]&classLetter != 0 }
+
+func isDigit(c byte) bool { return classes[c]&classDigit != 0 }
 
 // lower returns c with ASCII upper-case letters mapped to lower case.
 func lower(c byte) byte {
@@ -89,21 +92,89 @@ func Runs(line []byte) iter.Seq2[int, []byte] {
 
 // IsIndexToken reports whether tok, a lowercased token run, is an index
 // token: MinTokenLen to MaxTokenLen bytes, not numeric (it holds a letter),
-// and not a UUID. See the package doc.
+// not a UUID and not an ID (IsID). See the package doc.
 func IsIndexToken(tok []byte) bool {
 	if len(tok) < MinTokenLen || len(tok) > MaxTokenLen {
 		return false
 	}
-	letter := false
+	var class byte
 	for _, c := range tok {
 		if !IsTokenByte(c) {
 			return false
 		}
-		if isLetter(c) {
-			letter = true
+		class |= classes[c]
+	}
+	if class&classLetter == 0 || IsUUID(tok) {
+		return false
+	}
+	return class&classDigit == 0 || !IsID(tok)
+}
+
+// Limits of the ID rule (IsID).
+const (
+	// MinHexIDLen is the fewest hex digits of a hex ID.
+	MinHexIDLen = 8
+	// MinIDDigits is the fewest digits of a digit-heavy run.
+	MinIDDigits = 4
+)
+
+// IsID reports whether run, a token run in any case, looks like a
+// generated identifier or a measurement rather than a word, so that it is
+// not an index token (see the package doc): one of
+//   - a hex ID: at least MinHexIDLen hex digits holding both a digit and
+//     a letter (6398380c8df505f1), alone, after "0x" (0x0eb8ccca, any hex
+//     digits then), or after the last '-' or '_' of the run (api-20a5d514);
+//   - a digit-heavy run: at least MinIDDigits digits and more digits than
+//     letters (000013s, i0131, 1080p, ip-10-0-1-5).
+//
+// A run without a digit is never an ID.
+func IsID(run []byte) bool {
+	digits, letters := 0, 0
+	tail := 0 // start of the part after the last '-' or '_'
+	for i, c := range run {
+		switch cl := classes[c]; {
+		case cl&classDigit != 0:
+			digits++
+		case cl&classLetter != 0:
+			letters++
+		case c == '-' || c == '_':
+			tail = i + 1
 		}
 	}
-	return letter && !IsUUID(tok)
+	if digits == 0 {
+		return false
+	}
+	if digits >= MinIDDigits && digits > letters {
+		return true
+	}
+	if isHexID(run) || isHexID(run[tail:]) {
+		return true
+	}
+	if len(run) >= 2+MinHexIDLen && run[0] == '0' && run[1]|0x20 == 'x' {
+		for _, c := range run[2:] {
+			if !isHex(c) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// isHexID reports whether b is at least MinHexIDLen hex digits holding a
+// digit and a letter.
+func isHexID(b []byte) bool {
+	if len(b) < MinHexIDLen {
+		return false
+	}
+	var class byte
+	for _, c := range b {
+		if !isHex(c) {
+			return false
+		}
+		class |= classes[c]
+	}
+	return class&classDigit != 0 && class&classLetter != 0
 }
 
 // IsUUID reports whether b is a UUID in 8-4-4-4-12 hex form, in any case.
@@ -157,6 +228,9 @@ func Append(dst []byte, ends []int, line []byte) ([]byte, []int) {
 			continue
 		}
 		if MaxTokenLen >= uuidLen && IsUUID(line[start:i]) {
+			continue
+		}
+		if class&classDigit != 0 && IsID(line[start:i]) {
 			continue
 		}
 		dst = Lower(dst, line[start:i])

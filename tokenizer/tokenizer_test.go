@@ -121,9 +121,53 @@ func TestIsIndexToken(t *testing.T) {
 		{"ab cd", false}, // not a run
 		{"ab.cd", false},
 		{"550e8400-e29b-41d4-a716-446655440000", false},
+		{"6398380c8df505f1", false}, // hex ID
+		{"api-20a5d514", false},
+		{"0x0eb8ccca", false},
+		{"000013s", false}, // digit-heavy
+		{"ssh2", true},
+		{"sha256", true},
+		{"node-153", true},
 	}
 	for _, tt := range tests {
 		require.Equal(t, tt.want, tokenizer.IsIndexToken([]byte(tt.tok)), "token %q", tt.tok)
+	}
+}
+
+func TestIsID(t *testing.T) {
+	tests := []struct {
+		run  string
+		want bool
+	}{
+		{"", false},
+		{"deadbeef", false},         // no digit: a word
+		{"12345678", true},          // digit-heavy (numeric anyway)
+		{"6398380c8df505f1", true},  // hex ID
+		{"6398380C8DF505F1", true},  // any case
+		{"a1b2c3d4", true},          // 8 hex digits
+		{"a1b2c3d", false},          // 7
+		{"a1b2c3g4", false},         // g is not hex; 4 digits, 4 letters
+		{"api-20a5d514", true},      // hex ID after '-'
+		{"x_20a5d514", true},        // after '_'
+		{"20a5d514-apiweb", false},  // only the part after the last '-' counts
+		{"0x0eb8ccca", true},        // after 0x
+		{"0X00000000", true},        // after 0x, digits only
+		{"0x00", false},             // too short
+		{"0x0000000g", true},        // digit-heavy
+		{"000013s", true},           // 6 digits, 1 letter
+		{"123ms", false},            // 3 digits
+		{"1080p", true},             // 4 digits, 1 letter
+		{"ab1080xy", false},         // 4 digits, 4 letters
+		{"ip-10-0-1-5", true},       // 5 digits, 2 letters
+		{"node-153", false},         // 3 digits
+		{"web01", false},            // 2 digits
+		{"sha256", false},           // 3 digits
+		{"veth668df3d7", false},     // 6 digits, 6 letters, not hex
+		{"i0131", true},             // klog stamp
+		{"ab12cd34ef56gh78", false}, // 8 digits, 8 letters, not hex
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.want, tokenizer.IsID([]byte(tt.run)), "run %q", tt.run)
 	}
 }
 
@@ -164,6 +208,8 @@ func TestAppend(t *testing.T) {
 		{"rhost=220-135-151-1.hinet-ip.hinet.net", []string{"rhost", "hinet-ip", "hinet", "net"}}, // 220-135-151-1 is numeric
 		{"dup dup DUP", []string{"dup", "dup", "dup"}},
 		{"x_y a-b", []string{"x_y", "a-b"}},
+		{"request_id=6398380c8df505f1 pod=api-20a5d514 xid=0x0eb8ccca by -0.000013s ssh2",
+			[]string{"request_id", "pod", "xid", "by", "ssh2"}},
 	}
 	for _, tt := range tests {
 		require.Equal(t, tt.want, tokens(tt.line), "line %q", tt.line)
@@ -226,5 +272,8 @@ func TestClasses(t *testing.T) {
 		letter := 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z'
 		// The letter class is visible through IsIndexToken: "1x" has a letter.
 		require.Equal(t, letter, tokenizer.IsIndexToken([]byte{'1', b}), "byte %#x", c)
+		// The digit class through IsID: four digits and one more byte.
+		digit := '0' <= b && b <= '9'
+		require.Equal(t, digit, tokenizer.IsID([]byte{'1', '2', '3', 'x', b}), "byte %#x", c)
 	}
 }

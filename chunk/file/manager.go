@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -82,6 +83,9 @@ type Manager struct {
 	mu      sync.Mutex
 	active  *activeWriter
 	sealing map[chunk.ChunkID]bool // rotated, waiting to be sealed
+	// durable holds, per rotated chunk not yet fsynced, a channel closed
+	// once it is.
+	durable map[chunk.ChunkID]chan struct{}
 	metas   map[chunk.ChunkID]chunk.ChunkMeta
 	sealErr error
 	closed  bool
@@ -109,7 +113,8 @@ func Open(dir string, opts Options) (*Manager, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	m := &Manager{dir: dir, opts: opts, log: log.With("component", "chunk", "type", "file"),
-		sealing: make(map[chunk.ChunkID]bool), metas: make(map[chunk.ChunkID]chunk.ChunkMeta)}
+		sealing: make(map[chunk.ChunkID]bool), metas: make(map[chunk.ChunkID]chunk.ChunkMeta),
+		durable: make(map[chunk.ChunkID]chan struct{})}
 	var err error
 	if m.dec, err = newDecoder(); err != nil {
 		return nil, err
@@ -310,15 +315,22 @@ func (m *Manager) Append(rec chunk.Record) (chunk.RecordRef, error) {
 func (m *Manager) rotate(commit func() error) error {
 	m.mu.Lock()
 	w := m.active
-	m.active = nil
-	if w != nil {
-		m.sealing[w.id] = true
-	}
 	m.mu.Unlock()
 	if w == nil {
 		return nil
 	}
-	m.queueSeal(sealJob{id: w.id, w: w, commit: commit})
+	// What was appended is written now (readers, and callers that
+	// acknowledge after Flush, rely on it); only the fsync waits.
+	if err := w.flush(); err != nil {
+		return err
+	}
+	durable := make(chan struct{})
+	m.mu.Lock()
+	m.active = nil
+	m.sealing[w.id] = true
+	m.durable[w.id] = durable
+	m.mu.Unlock()
+	m.queueSeal(sealJob{id: w.id, w: w, commit: commit, durable: durable})
 	return nil
 }
 
@@ -329,6 +341,8 @@ type sealJob struct {
 	w      *activeWriter
 	st     *activeState
 	commit func() error
+	// durable is closed once w's records are fsynced (or that failed).
+	durable chan struct{}
 }
 
 func (m *Manager) queueSeal(j sealJob) {
@@ -361,7 +375,12 @@ func (m *Manager) sealLoop() {
 func (m *Manager) sealJob(j sealJob) (chunk.ChunkMeta, error) {
 	st := j.st
 	if j.w != nil {
-		if err := j.w.close(); err != nil {
+		err := j.w.close()
+		m.mu.Lock()
+		delete(m.durable, j.id)
+		m.mu.Unlock()
+		close(j.durable)
+		if err != nil {
 			return chunk.ChunkMeta{}, fmt.Errorf("seal chunk %s: %w", j.id, err)
 		}
 		st = j.w.state()
@@ -444,14 +463,25 @@ func (m *Manager) Flush() error {
 	return w.flush()
 }
 
-// Sync flushes and fsyncs the active chunk: every record appended before
-// Sync returns survives a crash.
+// Sync flushes and fsyncs the active chunk, and waits until full chunks
+// handed to sealing are fsynced too: every record appended before Sync
+// returns survives a crash.
 func (m *Manager) Sync() error {
 	m.appendMu.Lock()
 	defer m.appendMu.Unlock()
 	m.mu.Lock()
 	w := m.active
+	waits := slices.Collect(maps.Values(m.durable))
 	m.mu.Unlock()
+	for _, ch := range waits {
+		<-ch
+	}
+	m.mu.Lock()
+	serr := m.sealErr
+	m.mu.Unlock()
+	if serr != nil {
+		return serr
+	}
 	if w == nil {
 		return nil
 	}

@@ -141,6 +141,17 @@ func FuzzContainsPhrase(f *testing.F) {
 				t.Fatalf("line %q matches phrase %q but lacks index token %q", line, phrase, tok)
 			}
 		}
+		// The block filter contract: a matching line holds every run pair
+		// of the phrase (compared lowercased, as the filters hash them).
+		linePairs := map[string]bool{}
+		for p := range tokenizer.RunPairs(line) {
+			linePairs[string(tokenizer.Lower(nil, p))] = true
+		}
+		for p := range tokenizer.RunPairs(phrase) {
+			if !linePairs[string(tokenizer.Lower(nil, p))] {
+				t.Fatalf("line %q matches phrase %q but lacks run pair %q", line, phrase, p)
+			}
+		}
 	})
 }
 

@@ -238,3 +238,39 @@ func Append(dst []byte, ends []int, line []byte) ([]byte, []int) {
 	}
 	return dst, ends
 }
+
+// RunPairs yields, for every two neighbouring token runs of text that are
+// separated by exactly one byte and of which neither is an index token
+// (numbers, IDs, single letters), the bytes from the start of the first to
+// the end of the second, as a sub-slice of text: "198.51", "51.100" and
+// "100.23" for "from 198.51.100.23 port". The per-block filters hold these
+// pairs besides the runs, so that a phrase made of numbers (an IP address,
+// a version, a time of day) narrows to the blocks holding its neighbours
+// together. Because a phrase match starts and ends on token edges and
+// matches the bytes between its runs exactly, every pair RunPairs yields
+// for a phrase is also yielded for each line the phrase matches.
+func RunPairs(text []byte) iter.Seq[[]byte] {
+	return func(yield func([]byte) bool) {
+		prevStart, prevEnd := -1, -1 // the previous run, if it is not an index token
+		for i := 0; i < len(text); {
+			if !IsTokenByte(text[i]) {
+				i++
+				continue
+			}
+			start := i
+			for i < len(text) && IsTokenByte(text[i]) {
+				i++
+			}
+			if IsIndexToken(text[start:i]) {
+				prevStart = -1
+				continue
+			}
+			if prevStart >= 0 && start == prevEnd+1 {
+				if !yield(text[prevStart:i]) {
+					return
+				}
+			}
+			prevStart, prevEnd = start, i
+		}
+	}
+}

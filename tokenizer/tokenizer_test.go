@@ -277,3 +277,56 @@ func TestClasses(t *testing.T) {
 		require.Equal(t, digit, tokenizer.IsID([]byte{'1', '2', '3', 'x', b}), "byte %#x", c)
 	}
 }
+
+func TestRunPairs(t *testing.T) {
+	tests := []struct {
+		text string
+		want []string
+	}{
+		{"", nil},
+		{"198.51.100.23", []string{"198.51", "51.100", "100.23"}},
+		{"from 198.51.100.23 port 22", []string{"198.51", "51.100", "100.23"}},
+		{"at 12:34:56, 1.2", []string{"12:34", "34:56", "1.2"}},
+		{"1, 2", nil},                     // two separator bytes
+		{"v 1.2", []string{"v 1", "1.2"}}, // "v" is not an index token
+		{"ssh2 22", nil},                  // ssh2 is an index token
+		{"id=6398380c8df505f1/7", []string{"6398380c8df505f1/7"}},
+		{"caf\xc3\xa9 1", nil}, // a two-byte separator
+		{"1 x 2", []string{"1 x", "x 2"}},
+		{"1 ab 2", nil},
+	}
+	for _, tt := range tests {
+		var got []string
+		for p := range tokenizer.RunPairs([]byte(tt.text)) {
+			got = append(got, string(p))
+		}
+		require.Equal(t, tt.want, got, "text %q", tt.text)
+	}
+}
+
+// TestRunPairsOfPhrase checks the contract the planner relies on: the pairs
+// of a phrase are pairs of every line that holds the phrase.
+func TestRunPairsOfPhrase(t *testing.T) {
+	lines := append(requireLoghub(t), []byte("from 198.51.100.23 port 22 at 12:34:56"))
+	for i, line := range lines {
+		if i%7 != 0 {
+			continue
+		}
+		have := map[string]bool{}
+		for p := range tokenizer.RunPairs(line) {
+			have[string(p)] = true
+		}
+		// Every sub-phrase between token edges.
+		for start := range tokenizer.Runs(line) {
+			for end, run2 := range tokenizer.Runs(line[start:]) {
+				phrase := line[start : start+end+len(run2)]
+				if end > 40 {
+					break
+				}
+				for p := range tokenizer.RunPairs(phrase) {
+					require.True(t, have[string(p)], "line %q phrase %q pair %q", line, phrase, p)
+				}
+			}
+		}
+	}
+}

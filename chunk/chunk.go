@@ -175,3 +175,14 @@ type BlockLayout interface {
 	// [BlockStarts()[i], BlockStarts()[i+1]) and the last block runs to Len().
 	BlockStarts() []uint64
 }
+
+// AttrSkipper is implemented by cursors that can leave attributes out of
+// the records they return, for scans that look only at Raw and times, and
+// fill them in for the records that are kept.
+type AttrSkipper interface {
+	// SkipAttrs makes Next and Prev return records with nil Attrs (skip
+	// true) or with their attributes (false, the default).
+	SkipAttrs(skip bool)
+	// AttrsAt returns the attributes of the record at pos.
+	AttrsAt(pos uint64) (Attributes, error)
+}

@@ -19,6 +19,8 @@ import (
 type Query struct {
 	root Node
 	m    matcher
+	// usesAttrs is set when some term looks at record attributes.
+	usesAttrs bool
 }
 
 // Parse parses and compiles a query. A query that does not parse gives a
@@ -38,7 +40,31 @@ func Compile(n Node) (*Query, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Query{root: n, m: m}, nil
+	return &Query{root: n, m: m, usesAttrs: usesAttrs(n)}, nil
+}
+
+// usesAttrs reports whether a term of n looks at record attributes (only
+// key=value terms do).
+func usesAttrs(n Node) bool {
+	switch n := n.(type) {
+	case Field:
+		return true
+	case *Field:
+		return true
+	case Not:
+		return usesAttrs(n.X)
+	case *Not:
+		return usesAttrs(n.X)
+	case And:
+		return slices.ContainsFunc(n.Terms, usesAttrs)
+	case *And:
+		return slices.ContainsFunc(n.Terms, usesAttrs)
+	case Or:
+		return slices.ContainsFunc(n.Terms, usesAttrs)
+	case *Or:
+		return slices.ContainsFunc(n.Terms, usesAttrs)
+	}
+	return false
 }
 
 // Root returns the syntax tree. Index-backed CandidateSources walk it to

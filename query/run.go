@@ -301,7 +301,9 @@ type stream struct {
 	reverse bool
 
 	cur chunk.RecordCursor
-	at  uint64 // the cursor position
+	// skipper is cur when it reads records without attributes for this query.
+	skipper chunk.AttrSkipper
+	at      uint64 // the cursor position
 	// lo and hi bound the positions inside the time range: [lo, hi).
 	lo, hi uint64
 	// next is the next position to read when going forward; when going
@@ -341,6 +343,13 @@ func (s *stream) open(ctx context.Context, m chunk.Manager, q *Query, opt Option
 		return false, fmt.Errorf("query: open chunk %s: %w", s.meta.ID, err)
 	}
 	s.cur, s.ex.Status = cur, StatusRead
+	// A query that looks only at the line reads records without their
+	// attributes and fetches them for the matches alone.
+	s.skipper = nil
+	if sk, ok := cur.(chunk.AttrSkipper); ok && !q.usesAttrs {
+		sk.SkipAttrs(true)
+		s.skipper = sk
+	}
 	n := cur.Len()
 	s.lo, s.hi = 0, n
 	if !opt.Since.IsZero() && (!s.meta.Sealed || s.meta.MinTS.Before(opt.Since)) {
@@ -513,6 +522,11 @@ func (s *stream) advance(ctx context.Context, q *Query, opt Options) (bool, erro
 		s.ex.Checked++
 		if q.Match(rec) {
 			s.ex.Matched++
+			if s.skipper != nil {
+				if rec.Attrs, err = s.skipper.AttrsAt(p); err != nil {
+					return false, fmt.Errorf("query: chunk %s: record %d: %w", s.meta.ID, p, err)
+				}
+			}
 			s.rec, s.t, s.pos = *rec, t, p
 			return true, nil
 		}

@@ -284,6 +284,16 @@ func (d *decodedBlock) record(i int) chunk.Record {
 	}
 }
 
+// recordNoAttrs is record(i) without its attributes.
+func (d *decodedBlock) recordNoAttrs(i int) chunk.Record {
+	return chunk.Record{
+		SourceTS: decTime(d.src[i]),
+		IngestTS: decTime(d.ingest[i]),
+		WriteTS:  decTime(d.wrte[i]),
+		Raw:      d.raw[d.rawOff[i]:d.rawOff[i+1]:d.rawOff[i+1]],
+	}
+}
+
 // attrs returns record i's attributes; records with equal values share
 // one map.
 func (d *decodedBlock) attrs(i int) chunk.Attributes {

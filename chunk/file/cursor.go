@@ -12,33 +12,64 @@ import (
 
 // sealedCursor walks a sealed chunk, decoding one block at a time.
 type sealedCursor struct {
-	r      *sealedReader
-	pos    uint64
-	cur    int // block held in blk, -1 for none
-	blk    *decodedBlock
-	closed bool
+	r         *sealedReader
+	pos       uint64
+	cur       int // block held in blk, -1 for none
+	blk       *decodedBlock
+	closed    bool
+	skipAttrs bool
 }
 
 var (
 	_ chunk.RecordCursor = (*sealedCursor)(nil)
 	_ chunk.BlockLayout  = (*sealedCursor)(nil)
+	_ chunk.AttrSkipper  = (*sealedCursor)(nil)
 )
+
+func (c *sealedCursor) SkipAttrs(skip bool) { c.skipAttrs = skip }
+
+func (c *sealedCursor) AttrsAt(pos uint64) (chunk.Attributes, error) {
+	if c.closed {
+		return nil, chunk.ErrClosed
+	}
+	if pos >= c.Len() {
+		return nil, fmt.Errorf("attributes of %d in chunk %s of %d records: %w", pos, c.r.tr.id, c.Len(), chunk.ErrPositionOutOfRange)
+	}
+	b, err := c.load(pos)
+	if err != nil {
+		return nil, err
+	}
+	return c.blk.attrs(int(pos - c.r.starts[b])), nil
+}
+
+// load makes the block holding pos the current one.
+func (c *sealedCursor) load(pos uint64) (int, error) {
+	b := c.cur
+	if b < 0 || pos < c.r.starts[b] || pos >= c.r.starts[b]+uint64(c.r.blocks[b].records) {
+		b = c.r.blockOf(pos)
+		d, err := c.r.block(b)
+		if err != nil {
+			return 0, err
+		}
+		c.cur, c.blk = b, d
+	}
+	return b, nil
+}
 
 func (c *sealedCursor) Len() uint64 { return c.r.tr.records }
 
 func (c *sealedCursor) BlockStarts() []uint64 { return c.r.starts }
 
 func (c *sealedCursor) at(pos uint64) (chunk.Record, chunk.RecordRef, error) {
-	b := c.cur
-	if b < 0 || pos < c.r.starts[b] || pos >= c.r.starts[b]+uint64(c.r.blocks[b].records) {
-		b = c.r.blockOf(pos)
-		d, err := c.r.block(b)
-		if err != nil {
-			return chunk.Record{}, chunk.RecordRef{}, err
-		}
-		c.cur, c.blk = b, d
+	b, err := c.load(pos)
+	if err != nil {
+		return chunk.Record{}, chunk.RecordRef{}, err
 	}
-	return c.blk.record(int(pos - c.r.starts[b])), chunk.RecordRef{Chunk: c.r.tr.id, Pos: pos}, nil
+	ref := chunk.RecordRef{Chunk: c.r.tr.id, Pos: pos}
+	if c.skipAttrs {
+		return c.blk.recordNoAttrs(int(pos - c.r.starts[b])), ref, nil
+	}
+	return c.blk.record(int(pos - c.r.starts[b])), ref, nil
 }
 
 func (c *sealedCursor) Next() (chunk.Record, chunk.RecordRef, error) {

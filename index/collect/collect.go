@@ -4,15 +4,17 @@
 // it, so both hold exactly the same entries.
 //
 //	toks, err := collect.Tokens(ctx, cur)
-//	for _, tok := range toks.Tokens.Sorted() { pos := toks.Tokens.Get(tok) ... }
+//	for tok, pos := range toks.Tokens.Sorted() { ... }
+//
+// or, fed by a pass that other collectors share:
+//
+//	ts := collect.NewTokenSet(cur.Len())
+//	ts.Add(pos, rec.Raw) // for every record, in position order
 package collect
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"math"
 	"slices"
 
 	"glarc/chunk"
@@ -20,109 +22,60 @@ import (
 	"glarc/tokenizer"
 )
 
-// checkEvery is how many records pass between context checks.
-const checkEvery = 1024
-
-// Walk calls fn for every record of cur from position 0, in order. Raw and
-// Attrs are valid only during the call.
+// Walk calls fn for every record of cur from position 0, in order (see
+// index.Walk).
 func Walk(ctx context.Context, cur chunk.RecordCursor, fn func(pos uint32, rec *chunk.Record) error) error {
-	if cur.Len() > math.MaxUint32 {
-		return fmt.Errorf("%d records: %w", cur.Len(), index.ErrTooManyRecords)
-	}
-	if err := cur.Seek(0); err != nil {
-		return fmt.Errorf("seek to the first record: %w", err)
-	}
-	for n := 0; ; n++ {
-		if n%checkEvery == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		rec, ref, err := cur.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("read record %d: %w", n, err)
-		}
-		if ref.Pos > math.MaxUint32 {
-			return fmt.Errorf("position %d: %w", ref.Pos, index.ErrTooManyRecords)
-		}
-		if err := fn(uint32(ref.Pos), &rec); err != nil {
-			return err
-		}
-	}
-}
-
-// Postings maps keys to ascending, distinct positions.
-type Postings struct {
-	m map[string][]uint32
-}
-
-// Add records pos under key. Positions must arrive in ascending order;
-// repeats of the last one are dropped. It allocates only for a new key.
-func (p *Postings) Add(key []byte, pos uint32) {
-	if p.m == nil {
-		p.m = map[string][]uint32{}
-	}
-	l, ok := p.m[string(key)]
-	if ok && l[len(l)-1] == pos {
-		return
-	}
-	if !ok {
-		p.m[string(key)] = []uint32{pos}
-		return
-	}
-	p.m[string(key)] = append(l, pos)
-}
-
-// Get returns key's positions.
-func (p *Postings) Get(key string) []uint32 { return p.m[key] }
-
-// Len is the number of keys.
-func (p *Postings) Len() int { return len(p.m) }
-
-// Sorted returns the keys in byte order.
-func (p *Postings) Sorted() []string {
-	keys := make([]string, 0, len(p.m))
-	for k := range p.m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
+	return index.Walk(ctx, cur, fn)
 }
 
 // TokenSet is what a token index holds.
 type TokenSet struct {
 	// Tokens maps every index token (tokenizer.Append) to its records.
 	Tokens Postings
-	// Long maps a key for every run longer than tokenizer.MaxTokenLen
-	// that holds a letter to its records, so that a prefix query can be
-	// answered: the run's lowercased first MaxTokenLen bytes, or, for a hex
-	// run (only hex digits and '-': UUIDs, hashes), a bucket named by its
-	// first HexBucketLen bytes, which keeps unique IDs from filling the
-	// dictionary.
+	// Long maps a key for every other run that holds a letter — longer
+	// than tokenizer.MaxTokenLen, an ID (tokenizer.IsID) or a UUID — to
+	// its records, so that a prefix query can be answered (LongKey).
 	Long    Postings
 	Records uint64
+	low     []byte
+}
+
+// NewTokenSet returns an empty set for a chunk of records records.
+func NewTokenSet(records uint64) *TokenSet { return &TokenSet{Records: records} }
+
+// Add collects the tokens of line, the record at pos. Positions arrive in
+// ascending order.
+func (ts *TokenSet) Add(pos uint32, line []byte) {
+	for i := 0; i < len(line); {
+		if !tokenizer.IsTokenByte(line[i]) {
+			i++
+			continue
+		}
+		start := i
+		letter := false
+		for i < len(line) && tokenizer.IsTokenByte(line[i]) {
+			letter = letter || 'a' <= line[i]|0x20 && line[i]|0x20 <= 'z'
+			i++
+		}
+		run := line[start:i]
+		if !letter || len(run) < tokenizer.MinTokenLen {
+			continue
+		}
+		if len(run) <= tokenizer.MaxTokenLen && tokenizer.IsIndexToken(run) {
+			ts.low = tokenizer.Lower(ts.low[:0], run)
+			ts.Tokens.Add(ts.low, pos)
+			continue
+		}
+		ts.low = LongKey(ts.low[:0], run)
+		ts.Long.Add(ts.low, pos)
+	}
 }
 
 // Tokens collects the token postings of a chunk.
 func Tokens(ctx context.Context, cur chunk.RecordCursor) (*TokenSet, error) {
-	ts := &TokenSet{Records: cur.Len()}
-	var buf, low []byte
-	var ends []int
+	ts := NewTokenSet(cur.Len())
 	err := Walk(ctx, cur, func(pos uint32, rec *chunk.Record) error {
-		buf, ends = tokenizer.Append(buf[:0], ends[:0], rec.Raw)
-		start := 0
-		for _, end := range ends {
-			ts.Tokens.Add(buf[start:end], pos)
-			start = end
-		}
-		for _, run := range tokenizer.Runs(rec.Raw) {
-			if len(run) > tokenizer.MaxTokenLen && hasLetter(run) {
-				ts.Long.Add(LongKey(low[:0], run), pos)
-			}
-		}
+		ts.Add(pos, rec.Raw)
 		return nil
 	})
 	if err != nil {
@@ -131,13 +84,19 @@ func Tokens(ctx context.Context, cur chunk.RecordCursor) (*TokenSet, error) {
 	return ts, nil
 }
 
-// HexBucketLen is the key length of a hex long run in TokenSet.Long.
-const HexBucketLen = 2
+// BucketLen is the key length of a bucketed run in TokenSet.Long.
+const BucketLen = 2
 
-// LongKey appends the TokenSet.Long key of a long run to dst.
+// LongKey appends the TokenSet.Long key of run (a token run holding a
+// letter that is not an index token) to dst: its lowercased first
+// tokenizer.MaxTokenLen bytes when it is longer than that and not hex (only
+// hex digits and '-'); otherwise, for IDs, UUIDs and long hex runs, a
+// bucket named by its first BucketLen bytes, which keeps unique IDs from
+// filling the dictionary. A prefix query for p therefore also reads the
+// bucket p[:BucketLen].
 func LongKey(dst, run []byte) []byte {
-	if IsHex(run) {
-		return tokenizer.Lower(dst, run[:HexBucketLen])
+	if len(run) <= tokenizer.MaxTokenLen || IsHex(run) {
+		return tokenizer.Lower(dst, run[:min(len(run), BucketLen)])
 	}
 	return tokenizer.Lower(dst, run[:tokenizer.MaxTokenLen])
 }
@@ -150,15 +109,6 @@ func IsHex(b []byte) bool {
 		}
 	}
 	return true
-}
-
-func hasLetter(b []byte) bool {
-	for _, c := range b {
-		if 'a' <= c|0x20 && c|0x20 <= 'z' {
-			return true
-		}
-	}
-	return false
 }
 
 // Budget bounds what a key/value index admits. A zero field takes its
@@ -217,6 +167,7 @@ type PairSet struct {
 	budget       Budget
 	pairs        int
 	kbuf, vbuf   []byte
+	abuf         []byte
 }
 
 // NewPairSet returns an empty set with the budget b.
@@ -244,7 +195,7 @@ func (s *PairSet) Add(key, value []byte, pos uint32) {
 		return
 	}
 	s.vbuf = tokenizer.Lower(s.vbuf[:0], value)
-	if k.Values.Get(string(s.vbuf)) == nil {
+	if !k.Values.Has(s.vbuf) {
 		if k.Values.Len() >= s.budget.MaxValuesPerKey || s.pairs >= s.budget.MaxPairs {
 			s.pairs -= k.Values.Len()
 			k.Values, k.Dropped = Postings{}, true
@@ -253,6 +204,24 @@ func (s *PairSet) Add(key, value []byte, pos uint32) {
 		s.pairs++
 	}
 	k.Values.Add(s.vbuf, pos)
+}
+
+// AddAttrs records the attributes of the record at pos.
+func (s *PairSet) AddAttrs(pos uint32, attrs chunk.Attributes) {
+	for k, v := range attrs {
+		s.abuf = append(s.abuf[:0], k...)
+		n := len(s.abuf)
+		s.abuf = append(s.abuf, v...)
+		s.Add(s.abuf[:n], s.abuf[n:], pos)
+	}
+}
+
+// AddLine records the key=value pairs of line (tokenizer.Pairs), the
+// record at pos.
+func (s *PairSet) AddLine(pos uint32, line []byte) {
+	for k, v := range tokenizer.Pairs(line) {
+		s.Add(k, v, pos)
+	}
 }
 
 // SortedKeys returns the held keys in byte order.
@@ -268,12 +237,8 @@ func (s *PairSet) SortedKeys() []string {
 // Attrs collects the attributes of a chunk's records.
 func Attrs(ctx context.Context, cur chunk.RecordCursor, b Budget) (*PairSet, error) {
 	s := NewPairSet(b, cur.Len())
-	var kb, vb []byte
 	err := Walk(ctx, cur, func(pos uint32, rec *chunk.Record) error {
-		for k, v := range rec.Attrs {
-			kb, vb = append(kb[:0], k...), append(vb[:0], v...)
-			s.Add(kb, vb, pos)
-		}
+		s.AddAttrs(pos, rec.Attrs)
 		return nil
 	})
 	if err != nil {
@@ -287,9 +252,7 @@ func Attrs(ctx context.Context, cur chunk.RecordCursor, b Budget) (*PairSet, err
 func KV(ctx context.Context, cur chunk.RecordCursor, b Budget) (*PairSet, error) {
 	s := NewPairSet(b, cur.Len())
 	err := Walk(ctx, cur, func(pos uint32, rec *chunk.Record) error {
-		for k, v := range tokenizer.Pairs(rec.Raw) {
-			s.Add(k, v, pos)
-		}
+		s.AddLine(pos, rec.Raw)
 		return nil
 	})
 	if err != nil {

@@ -108,10 +108,9 @@ func Write(path string, typ byte, set *collect.PairSet) error {
 	slices.SortFunc(keys, func(a, b string) int { return cmp.Or(cmp.Compare(len(a), len(b)), strings.Compare(a, b)) })
 	d = dict.NewWriter(w)
 	for _, k := range keys {
-		vs := &set.Keys[k].Values
-		for _, v := range vs.Sorted() {
+		for v, pos := range set.Keys[k].Values.Sorted() {
 			pk = append(PairKey(pk[:0], k), v...)
-			val = dict.AppendPostings(val[:0], vs.Get(v), scratch)
+			val = dict.AppendPostings(val[:0], pos, scratch)
 			d.Add(pk, val)
 		}
 	}

@@ -15,18 +15,20 @@
 // A container file (index/file/container) of type 'k', version 1, with five
 // sections:
 //
-//	0 meta          u64 records | u32 tokens | u32 long runs      (16 B, checked at open)
+//	0 meta          u64 records | u32 tokens | u32 long keys      (16 B, checked at open)
 //	1 token blocks  dictionary blocks: index token → posting list (index/file/dict)
 //	2 token index   dictionary index                               (checked at open)
 //	3 long blocks   dictionary blocks: long-run key → posting list
 //	4 long index    dictionary index                               (checked at open)
 //
-// A long run is a token run longer than tokenizer.MaxTokenLen holding a
-// letter. Its key is its lowercased first 16 bytes, or, when it holds only
-// hex digits and '-' (UUIDs, hashes), its first 2 bytes: such runs share 256
-// buckets instead of adding one key each, and Prefix over-approximates them. Measured on the loghub 2k samples (about 200–320 KB each) the whole
-// file is 6–12% of the raw text; on larger chunks the dictionary is shared by
-// more lines and the share falls.
+// A long run is a token run holding a letter that is not an index token:
+// longer than tokenizer.MaxTokenLen, an ID (tokenizer.IsID) or a UUID. Its
+// key (collect.LongKey) is its lowercased first 16 bytes when it is longer
+// than that and not hex; otherwise (IDs, UUIDs, hashes) its first 2 bytes:
+// such runs share a few buckets instead of adding one key each, and Prefix
+// over-approximates them. Measured on the loghub 2k samples (about
+// 200–320 KB each) the whole file is 6–12% of the raw text; on larger chunks
+// the dictionary is shared by more lines and the share falls.
 package token
 
 import (
@@ -152,9 +154,9 @@ func writeDict(w *container.Writer, p *collect.Postings) error {
 	d := dict.NewWriter(w)
 	var val []byte
 	scratch := roaring.New()
-	for _, k := range p.Sorted() {
-		val = dict.AppendPostings(val[:0], p.Get(k), scratch)
-		if err := d.Add([]byte(k), val); err != nil {
+	for k, pos := range p.Sorted() {
+		val = dict.AppendPostings(val[:0], pos, scratch)
+		if err := d.Add(k, val); err != nil {
 			return err
 		}
 	}
@@ -308,14 +310,15 @@ func (r *Reader) Prefix(p []byte) (*roaring.Bitmap, bool, error) {
 			out.Or(bm)
 		}
 	}
-	if len(low) > collect.HexBucketLen && collect.IsHex(low) {
-		// Long hex runs starting with p are in the bucket of p's first bytes.
-		v, ok, err := r.long.Get(low[:collect.HexBucketLen])
+	if len(low) > collect.BucketLen {
+		// IDs and long hex runs starting with p are in the bucket of p's
+		// first bytes (collect.LongKey).
+		v, ok, err := r.long.Get(low[:collect.BucketLen])
 		if err != nil {
 			return nil, true, err
 		}
 		if ok {
-			bm, err := r.decode(v, low[:collect.HexBucketLen])
+			bm, err := r.decode(v, low[:collect.BucketLen])
 			if err != nil {
 				return nil, true, err
 			}

@@ -194,3 +194,40 @@ func RawBytes(recs []chunk.Record) int64 {
 	}
 	return n
 }
+
+// BucketMatches returns the positions of recs holding a run that the
+// token index keeps in the long bucket named by the first
+// collect.BucketLen bytes of p (lowercased): a run with a letter that is
+// not an index token and is an ID or hex (collect.LongKey gives it a
+// bucket). Prefix answers at most PrefixMatches plus these.
+func BucketMatches(recs []chunk.Record, p []byte) []uint32 {
+	const bucketLen = 2 // collect.BucketLen; indextest does not import collect
+	if len(p) <= bucketLen {
+		return nil
+	}
+	var out []uint32
+	for i, r := range recs {
+		for _, run := range tokenizer.Runs(r.Raw) {
+			if len(run) < bucketLen || tokenizer.IsIndexToken(run) || !bytes.ContainsFunc(run, func(c rune) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }) {
+				continue
+			}
+			if len(run) > tokenizer.MaxTokenLen && !isHexDash(run) {
+				continue
+			}
+			if bytes.EqualFold(run[:bucketLen], p[:bucketLen]) {
+				out = append(out, uint32(i))
+				break
+			}
+		}
+	}
+	return out
+}
+
+func isHexDash(b []byte) bool {
+	for _, c := range b {
+		if !('0' <= c && c <= '9' || 'a' <= c|0x20 && c|0x20 <= 'f' || c == '-') {
+			return false
+		}
+	}
+	return true
+}

@@ -54,7 +54,7 @@ func (ix *Indexer) Build(ctx context.Context, meta chunk.ChunkMeta, cur chunk.Re
 	}
 	r := &Reader{set: set, keys: set.SortedKeys(), values: map[string][]string{}}
 	for _, k := range r.keys {
-		r.values[k] = set.Keys[k].Values.Sorted()
+		r.values[k] = set.Keys[k].Values.SortedKeys()
 	}
 	ix.s.Put(dir, r)
 	return nil
@@ -93,7 +93,7 @@ func (r *Reader) Lookup(key, value string) (*roaring.Bitmap, bool, error) {
 	case !ok:
 		return roaring.New(), true, nil
 	}
-	return roaring.BitmapOf(k.Values.Get(strings.ToLower(value))...), true, nil
+	return roaring.BitmapOf(k.Values.Get([]byte(strings.ToLower(value)))...), true, nil
 }
 
 // Key returns the records holding key.

@@ -47,18 +47,18 @@ func (ix *Indexer) Build(ctx context.Context, meta chunk.ChunkMeta, cur chunk.Re
 		return fmt.Errorf("build token index of chunk %s: %w", meta.ID, err)
 	}
 	r := &Reader{records: ts.Records, tokens: bitmaps(&ts.Tokens), long: bitmaps(&ts.Long)}
-	r.sorted = ts.Tokens.Sorted()
-	r.longSorted = ts.Long.Sorted()
+	r.sorted = ts.Tokens.SortedKeys()
+	r.longSorted = ts.Long.SortedKeys()
 	ix.s.Put(dir, r)
 	return nil
 }
 
 func bitmaps(p *collect.Postings) map[string]*roaring.Bitmap {
 	out := make(map[string]*roaring.Bitmap, p.Len())
-	for _, k := range p.Sorted() {
-		bm := roaring.BitmapOf(p.Get(k)...)
+	for k, pos := range p.Sorted() {
+		bm := roaring.BitmapOf(pos...)
 		bm.RunOptimize()
-		out[k] = bm
+		out[string(k)] = bm
 	}
 	return out
 }
@@ -117,8 +117,8 @@ func (r *Reader) Prefix(p []byte) (*roaring.Bitmap, bool, error) {
 	for _, k := range withPrefix(r.longSorted, low) {
 		out.Or(r.long[k])
 	}
-	if len(low) > collect.HexBucketLen && collect.IsHex(low) {
-		if bm, ok := r.long[string(low[:collect.HexBucketLen])]; ok {
+	if len(low) > collect.BucketLen {
+		if bm, ok := r.long[string(low[:collect.BucketLen])]; ok {
 			out.Or(bm)
 		}
 	}

@@ -1,0 +1,159 @@
+package collect
+
+import (
+	"bytes"
+	"encoding/binary"
+	"iter"
+	"math/bits"
+	"slices"
+)
+
+// Postings maps keys to ascending, distinct positions. It is an
+// open-addressing hash table over the keys' hashes; key bytes live in one
+// arena, so adding an occurrence of a known key allocates nothing, and a
+// new key allocates only its first position slice (and, now and then, a
+// larger arena or table). The zero value is ready.
+type Postings struct {
+	slots   []uint32 // entry index + 1; 0 is empty. len is a power of two.
+	entries []entry
+	arena   []byte
+}
+
+type entry struct {
+	hash     uint64
+	off, len uint32 // key bytes in arena
+	pos      []uint32
+}
+
+// minSlots is the table size of the first key.
+const minSlots = 64
+
+// hashKey is a fast 64-bit hash of b for the table (not stored anywhere).
+func hashKey(b []byte) uint64 {
+	const m1, m2 = 0x9e3779b97f4a7c15, 0xbf58476d1ce4e5b9
+	h := uint64(len(b)) * m1
+	for len(b) >= 8 {
+		hi, lo := bits.Mul64(h^binary.LittleEndian.Uint64(b), m2)
+		h = hi ^ lo
+		b = b[8:]
+	}
+	if len(b) > 0 {
+		var t uint64
+		for i, c := range b {
+			t |= uint64(c) << (8 * i)
+		}
+		hi, lo := bits.Mul64(h^t, m1)
+		h = hi ^ lo
+	}
+	h ^= h >> 32
+	return h
+}
+
+// find returns the slot of key (hash h): the entry index + 1 there, or 0
+// and the empty slot where it would go.
+func (p *Postings) find(h uint64, key []byte) (slot int, idx uint32) {
+	mask := len(p.slots) - 1
+	for i := int(h) & mask; ; i = (i + 1) & mask {
+		s := p.slots[i]
+		if s == 0 {
+			return i, 0
+		}
+		e := &p.entries[s-1]
+		if e.hash == h && bytes.Equal(p.arena[e.off:e.off+e.len], key) {
+			return i, s
+		}
+	}
+}
+
+// Add records pos under key. Positions must arrive in ascending order;
+// repeats of the last one are dropped.
+func (p *Postings) Add(key []byte, pos uint32) {
+	p.add(hashKey(key), key, pos)
+}
+
+func (p *Postings) add(h uint64, key []byte, pos uint32) {
+	if p.slots == nil {
+		p.slots = make([]uint32, minSlots)
+	}
+	slot, s := p.find(h, key)
+	if s != 0 {
+		e := &p.entries[s-1]
+		if e.pos[len(e.pos)-1] != pos {
+			e.pos = append(e.pos, pos)
+		}
+		return
+	}
+	off := len(p.arena)
+	p.arena = append(p.arena, key...)
+	p.entries = append(p.entries, entry{hash: h, off: uint32(off), len: uint32(len(key)), pos: []uint32{pos}})
+	p.slots[slot] = uint32(len(p.entries))
+	if 2*len(p.entries) > len(p.slots) {
+		p.grow()
+	}
+}
+
+// grow doubles the table.
+func (p *Postings) grow() {
+	p.slots = make([]uint32, 2*len(p.slots))
+	mask := len(p.slots) - 1
+	for j := range p.entries {
+		i := int(p.entries[j].hash) & mask
+		for p.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		p.slots[i] = uint32(j + 1)
+	}
+}
+
+// Has reports whether key has positions.
+func (p *Postings) Has(key []byte) bool {
+	if p.slots == nil {
+		return false
+	}
+	_, s := p.find(hashKey(key), key)
+	return s != 0
+}
+
+// Get returns key's positions, nil if none.
+func (p *Postings) Get(key []byte) []uint32 {
+	if p.slots == nil {
+		return nil
+	}
+	if _, s := p.find(hashKey(key), key); s != 0 {
+		return p.entries[s-1].pos
+	}
+	return nil
+}
+
+// Len is the number of keys.
+func (p *Postings) Len() int { return len(p.entries) }
+
+// Sorted walks the keys in byte order with their positions. Both slices
+// belong to p; do not add while walking.
+func (p *Postings) Sorted() iter.Seq2[[]byte, []uint32] {
+	return func(yield func([]byte, []uint32) bool) {
+		order := make([]uint32, len(p.entries))
+		for i := range order {
+			order[i] = uint32(i)
+		}
+		key := func(i uint32) []byte {
+			e := &p.entries[i]
+			return p.arena[e.off : e.off+e.len]
+		}
+		slices.SortFunc(order, func(a, b uint32) int { return bytes.Compare(key(a), key(b)) })
+		for _, i := range order {
+			if !yield(key(i), p.entries[i].pos) {
+				return
+			}
+		}
+	}
+}
+
+// SortedKeys returns the keys in byte order, as strings.
+func (p *Postings) SortedKeys() []string {
+	out := make([]string, 0, len(p.entries))
+	for k := range p.Sorted() {
+		out = append(out, string(k))
+	}
+	return out
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -68,35 +69,71 @@ func sealActive(st *activeState, dstDir string, blockBytes int, enc encoders) (m
 	if _, err := w.Write(h[:]); err != nil {
 		return meta, err
 	}
+	// Blocks are built here in order, compressed by sealWorkers goroutines
+	// and written in order by one more.
 	off := uint64(HeaderSize)
 	var (
-		index  []byte
-		metaB  []byte
-		comp   []byte
-		blocks uint32
+		index    []byte
+		blocks   uint32
+		writeErr error
+		wg       sync.WaitGroup
 	)
+	jobs := make(chan *blockJob, sealWorkers)
+	order := make(chan *blockJob, 2*sealWorkers)
+	for range sealWorkers {
+		wg.Go(func() {
+			for j := range jobs {
+				j.comp = enc.meta.EncodeAll(j.meta, nil)
+				j.metaCLen = len(j.comp)
+				j.comp = enc.text.EncodeAll(j.text, j.comp)
+				close(j.done)
+			}
+		})
+	}
+	var writer sync.WaitGroup
+	writer.Go(func() {
+		for j := range order {
+			<-j.done
+			if writeErr != nil {
+				continue // drain
+			}
+			e := blockEntry{off: off, clen: uint32(len(j.comp)), ulen: uint32(len(j.text)), records: j.records,
+				sum: crc(j.comp), minTS: j.minTS, maxTS: j.maxTS, metaCLen: uint32(j.metaCLen), metaULen: uint32(len(j.meta))}
+			var eb [BlockEntrySize]byte
+			e.put(eb[:])
+			index = append(index, eb[:]...)
+			if _, err := w.Write(j.comp); err != nil {
+				writeErr = err
+				continue
+			}
+			off += uint64(len(j.comp))
+			blocks++
+		}
+	})
+	stopped := false
+	stop := func() error {
+		if !stopped {
+			stopped = true
+			close(jobs)
+			close(order)
+			wg.Wait()
+			writer.Wait()
+		}
+		return writeErr
+	}
+	defer stop()
 	bb := newBlockBuilder()
 	flushBlock := func() error {
 		if bb.len() == 0 {
 			return nil
 		}
-		metaB = bb.appendMeta(metaB[:0])
-		if len(metaB) > maxBlockPayload || len(bb.raw) > maxBlockPayload {
-			return fmt.Errorf("block of %d+%d bytes exceeds the %d byte limit", len(metaB), len(bb.raw), maxBlockPayload)
+		j := &blockJob{meta: bb.appendMeta(nil), text: slices.Clone(bb.raw), records: uint32(bb.len()),
+			minTS: bb.minTS, maxTS: bb.maxTS, done: make(chan struct{})}
+		if len(j.meta) > maxBlockPayload || len(j.text) > maxBlockPayload {
+			return fmt.Errorf("block of %d+%d bytes exceeds the %d byte limit", len(j.meta), len(j.text), maxBlockPayload)
 		}
-		comp = enc.meta.EncodeAll(metaB, comp[:0])
-		metaCLen := len(comp)
-		comp = enc.text.EncodeAll(bb.raw, comp)
-		e := blockEntry{off: off, clen: uint32(len(comp)), ulen: uint32(len(bb.raw)), records: uint32(bb.len()),
-			sum: crc(comp), minTS: bb.minTS, maxTS: bb.maxTS, metaCLen: uint32(metaCLen), metaULen: uint32(len(metaB))}
-		var eb [BlockEntrySize]byte
-		e.put(eb[:])
-		index = append(index, eb[:]...)
-		if _, err := w.Write(comp); err != nil {
-			return err
-		}
-		off += uint64(len(comp))
-		blocks++
+		order <- j
+		jobs <- j
 		bb.reset()
 		return nil
 	}
@@ -118,6 +155,9 @@ func sealActive(st *activeState, dstDir string, blockBytes int, enc encoders) (m
 		}
 	}
 	if err := flushBlock(); err != nil {
+		return meta, err
+	}
+	if err := stop(); err != nil {
 		return meta, err
 	}
 	tr := trailer{id: st.id, records: uint64(len(st.entries)), minTS: st.minTS, maxTS: st.maxTS,
@@ -310,6 +350,19 @@ func decodeBlock(dec *zstd.Decoder, comp []byte, e *blockEntry, metaBuf []byte) 
 	return decodeBlockFrames(metaB, text, int(e.records))
 }
 
+// sealWorkers is how many goroutines compress the blocks of one seal.
+const sealWorkers = 2
+
+// blockJob is one block on its way through the seal pipeline.
+type blockJob struct {
+	meta, text   []byte
+	records      uint32
+	minTS, maxTS int64
+	done         chan struct{} // closed when comp is ready
+	comp         []byte        // meta frame then text frame
+	metaCLen     int
+}
+
 // encoders compress the two frames of a block.
 type encoders struct {
 	meta, text *zstd.Encoder
@@ -318,11 +371,11 @@ type encoders struct {
 // Compression levels: the meta frame is small and repetitive, so it gets
 // a better level; the text frame, most of the bytes, a fast default.
 func newEncoders() (encoders, error) {
-	meta, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBetterCompression), zstd.WithEncoderConcurrency(1))
+	meta, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBetterCompression), zstd.WithEncoderConcurrency(sealWorkers))
 	if err != nil {
 		return encoders{}, err
 	}
-	text, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
+	text, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(sealWorkers))
 	if err != nil {
 		meta.Close()
 		return encoders{}, err

@@ -213,7 +213,7 @@ func (w *activeWriter) close() error {
 
 // state describes the written records for sealing, without reading idx.log.
 func (w *activeWriter) state() *activeState {
-	return &activeState{id: w.id, dir: w.dir, entries: slices.Concat(w.entries...), rawSize: w.rawSize, attrSize: w.attrSize,
+	return &activeState{id: w.id, dir: w.dir, pages: w.entries, rawSize: w.rawSize, attrSize: w.attrSize,
 		minTS: w.minTS, maxTS: w.maxTS}
 }
 
@@ -229,9 +229,12 @@ func (w *activeWriter) meta() chunk.ChunkMeta {
 // activeState is what reading an active chunk found: the committed entries
 // and the sizes of the logs they cover.
 type activeState struct {
-	id                chunk.ChunkID
-	dir               string
-	entries           []idxEntry
+	id      chunk.ChunkID
+	dir     string
+	entries []idxEntry
+	// pages, when set instead of entries, holds them in pages (a writer's
+	// own records, handed over without copying).
+	pages             [][]idxEntry
 	rawSize, attrSize uint64
 	minTS, maxTS      int64
 	// Truncated is set when a partial or damaged tail was found.
@@ -370,15 +373,48 @@ func recoverActive(dir string, id chunk.ChunkID) (*activeState, error) {
 // sortedOrder returns the entries' indexes in record time order, ties in
 // append order.
 func sortedOrder(entries []idxEntry) []uint32 {
-	order := make([]uint32, len(entries))
+	return sortedOrderOf(len(entries), func(i uint32) *idxEntry { return &entries[i] })
+}
+
+func sortedOrderOf(n int, at func(uint32) *idxEntry) []uint32 {
+	order := make([]uint32, n)
+	sorted := true
 	for i := range order {
 		order[i] = uint32(i)
+		if i > 0 && at(uint32(i)).time() < at(uint32(i-1)).time() {
+			sorted = false
+		}
 	}
-	sorted := slices.IsSortedFunc(entries, func(a, b idxEntry) int { return cmpInt64(a.time(), b.time()) })
 	if !sorted {
-		slices.SortStableFunc(order, func(a, b uint32) int { return cmpInt64(entries[a].time(), entries[b].time()) })
+		slices.SortStableFunc(order, func(a, b uint32) int { return cmpInt64(at(a).time(), at(b).time()) })
 	}
 	return order
+}
+
+// count is the number of records in the state.
+func (st *activeState) count() int {
+	if st.pages == nil {
+		return len(st.entries)
+	}
+	n := 0
+	for _, p := range st.pages {
+		n += len(p)
+	}
+	return n
+}
+
+// at returns entry i. Pages are entryPage long, except the last (and the
+// first, for a reopened writer, which then has a single page so far).
+func (st *activeState) at(i uint32) *idxEntry {
+	if st.pages == nil {
+		return &st.entries[i]
+	}
+	if first := uint32(len(st.pages[0])); i < first {
+		return &st.pages[0][i]
+	} else {
+		i -= first
+		return &st.pages[1+i/entryPage][i%entryPage]
+	}
 }
 
 func cmpInt64(a, b int64) int {

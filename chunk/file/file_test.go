@@ -452,3 +452,29 @@ func TestConcurrentReaders(t *testing.T) {
 	close(stop)
 	require.NoError(t, <-wgErr)
 }
+
+// TestSealManyPages seals a chunk whose writer holds several pages of
+// entries, after a reopen (whose first page is the recovered records).
+func TestSealManyPages(t *testing.T) {
+	dir := t.TempDir()
+	m, err := Open(dir, Options{Now: testClock()})
+	require.NoError(t, err)
+	const first, total = 1000, 3*entryPage + 77
+	for i := range first {
+		_, err := m.Append(chunk.Record{SourceTS: t0.Add(time.Duration(total-i) * time.Millisecond), Raw: fmt.Appendf(nil, "r%d", i)})
+		require.NoError(t, err)
+	}
+	require.NoError(t, m.Close())
+	m = openTest(t, dir, Options{})
+	for i := first; i < total; i++ {
+		_, err := m.Append(chunk.Record{SourceTS: t0.Add(time.Duration(total-i) * time.Millisecond), Raw: fmt.Appendf(nil, "r%d", i)})
+		require.NoError(t, err)
+	}
+	act, _ := m.Active()
+	require.NoError(t, m.Seal())
+	recs := collect(t, m, act.ID, false)
+	require.Len(t, recs, total)
+	for j, r := range recs { // times were descending: the order is reversed
+		require.Equal(t, fmt.Sprintf("r%d", total-1-j), string(r.Raw))
+	}
+}

@@ -137,8 +137,8 @@ func sealActive(st *activeState, dstDir string, blockBytes int, enc encoders) (m
 		bb.reset()
 		return nil
 	}
-	for _, i := range sortedOrder(st.entries) {
-		e := &st.entries[i]
+	for _, i := range sortedOrderOf(st.count(), st.at) {
+		e := st.at(i)
 		rawB, err := rawR.read(e.rawOff, e.rawLen)
 		if err != nil {
 			return meta, err
@@ -160,7 +160,7 @@ func sealActive(st *activeState, dstDir string, blockBytes int, enc encoders) (m
 	if err := stop(); err != nil {
 		return meta, err
 	}
-	tr := trailer{id: st.id, records: uint64(len(st.entries)), minTS: st.minTS, maxTS: st.maxTS,
+	tr := trailer{id: st.id, records: uint64(st.count()), minTS: st.minTS, maxTS: st.maxTS,
 		rawBytes: st.rawSize - HeaderSize, indexOff: off, blocks: blocks, indexCRC: crc(index)}
 	var tb [TrailerSize]byte
 	tr.put(tb[:])

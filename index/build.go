@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"strings"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -23,7 +24,9 @@ type BuildOptions struct {
 	Rebuild bool
 	// Progress, if set, receives the records and raw bytes each build has
 	// read since its last report (batched), from several goroutines at
-	// once. A chunk is read once per index kind.
+	// once. A pass shared by several indexes reports what it read once for
+	// each of them, so the total is still the chunk's bytes times the
+	// kinds built.
 	Progress func(Progress)
 	// Parallel bounds concurrent builds; default runtime.GOMAXPROCS(0).
 	Parallel int
@@ -43,7 +46,9 @@ type Progress struct {
 const progressEvery = 4096
 
 // BuildHelper builds the indexes of sealed chunks: builds of the same chunk
-// and index kind are deduplicated, different ones run in parallel.
+// and index kind are deduplicated, different ones run in parallel. The
+// SharedIndexers missing from a chunk are built together in one pass over
+// its records (one decompression for all), deduplicated as a set.
 type BuildHelper struct {
 	chunks chunk.Manager
 	m      *Manager
@@ -52,6 +57,8 @@ type BuildHelper struct {
 	group  callgroup.Group[buildKey, struct{}]
 }
 
+// buildKey names a build: one index kind, or "shared:" and the kinds of a
+// shared pass joined by "+".
 type buildKey struct {
 	id   chunk.ChunkID
 	kind string
@@ -117,6 +124,127 @@ func (h *BuildHelper) build(ctx context.Context, meta chunk.ChunkMeta, ix Indexe
 	return nil
 }
 
+// BuildAll builds the given indexes of one sealed chunk now (even if they
+// exist): the SharedIndexers among them in one pass over the chunk, the
+// others one by one. A caller arriving while the same set (or, for the
+// others, the same kind) builds waits and shares the result. A single
+// Build of a kind does not join a shared pass that includes it: both run,
+// and the later rename wins (each writes a complete file).
+func (h *BuildHelper) BuildAll(ctx context.Context, meta chunk.ChunkMeta, ixs ...Indexer) error {
+	shared, single := split(ixs)
+	var errs []error
+	if len(shared) > 0 {
+		errs = append(errs, h.doShared(ctx, meta, shared, true))
+	}
+	for _, ix := range single {
+		errs = append(errs, h.do(ctx, meta, ix, true))
+	}
+	return errors.Join(errs...)
+}
+
+// split separates the indexers that can join a shared pass.
+func split(ixs []Indexer) (shared []SharedIndexer, single []Indexer) {
+	for _, ix := range ixs {
+		if s, ok := ix.(SharedIndexer); ok {
+			shared = append(shared, s)
+		} else {
+			single = append(single, ix)
+		}
+	}
+	return shared, single
+}
+
+// doShared runs the shared pass of (chunk, kinds) through the call group,
+// like do: unless force or Rebuild, it builds only what is still missing.
+func (h *BuildHelper) doShared(ctx context.Context, meta chunk.ChunkMeta, ixs []SharedIndexer, force bool) error {
+	names := make([]string, len(ixs))
+	for i, ix := range ixs {
+		names[i] = ix.Name()
+	}
+	_, err, _ := h.group.Do(buildKey{meta.ID, "shared:" + strings.Join(names, "+")}, func() (struct{}, error) {
+		todo := ixs
+		if !force && !h.opts.Rebuild {
+			todo = nil
+			for _, ix := range ixs {
+				if !ix.Stat(h.opts.Dir(meta.ID)).Complete {
+					todo = append(todo, ix)
+				}
+			}
+		}
+		if len(todo) == 0 {
+			return struct{}{}, nil
+		}
+		return struct{}{}, h.buildShared(ctx, meta, todo)
+	})
+	return err
+}
+
+// buildShared reads the chunk once and feeds every record to a collector
+// of each indexer, then writes each index. A failed write does not stop the
+// others; the errors are joined.
+func (h *BuildHelper) buildShared(ctx context.Context, meta chunk.ChunkMeta, ixs []SharedIndexer) (err error) {
+	names := make([]string, len(ixs))
+	for i, ix := range ixs {
+		names[i] = ix.Name()
+	}
+	what := strings.Join(names, ", ")
+	if !meta.Sealed {
+		return fmt.Errorf("build %s indexes of chunk %s: %w", what, meta.ID, ErrChunkNotSealed)
+	}
+	cur, err := h.chunks.OpenCursor(meta.ID)
+	if err != nil {
+		return fmt.Errorf("build %s indexes of chunk %s: %w", what, meta.ID, err)
+	}
+	defer func() {
+		if cerr := cur.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("build %s indexes of chunk %s: close cursor: %w", what, meta.ID, cerr)
+		}
+	}()
+	cols := make([]Collector, len(ixs))
+	for i, ix := range ixs {
+		if cols[i], err = ix.NewCollector(meta, cur); err != nil {
+			return fmt.Errorf("build %s index of chunk %s: %w", ix.Name(), meta.ID, err)
+		}
+	}
+	var records, bytes uint64
+	report := func() {
+		if h.opts.Progress != nil && records > 0 {
+			for _, name := range names {
+				h.opts.Progress(Progress{Chunk: meta.ID, Index: name, Records: records, Bytes: bytes})
+			}
+		}
+		records, bytes = 0, 0
+	}
+	err = Walk(ctx, cur, func(pos uint32, rec *chunk.Record) error {
+		for _, c := range cols {
+			c.Add(pos, rec)
+		}
+		records++
+		bytes += uint64(len(rec.Raw))
+		if records >= progressEvery {
+			report()
+		}
+		return nil
+	})
+	if err != nil {
+		err = fmt.Errorf("build %s indexes of chunk %s: %w", what, meta.ID, err)
+		h.log.Warn("index build failed", "chunk", meta.ID.String(), "index", what, "err", err)
+		return err
+	}
+	report()
+	dir := h.opts.Dir(meta.ID)
+	var errs []error
+	for i, c := range cols {
+		if err := c.Finish(dir); err != nil {
+			err = fmt.Errorf("build %s index of chunk %s: %w", ixs[i].Name(), meta.ID, err)
+			h.log.Warn("index build failed", "chunk", meta.ID.String(), "index", ixs[i].Name(), "err", err)
+			errs = append(errs, err)
+		}
+	}
+	h.log.Debug("indexes built", "chunk", meta.ID.String(), "indexes", what, "records", meta.Records)
+	return errors.Join(errs...)
+}
+
 // Missing returns the indexers whose index of the chunk must be built:
 // all with Rebuild, else those not complete.
 func (h *BuildHelper) Missing(meta chunk.ChunkMeta) []Indexer {
@@ -130,9 +258,10 @@ func (h *BuildHelper) Missing(meta chunk.ChunkMeta) []Indexer {
 }
 
 // BuildMissing builds every missing index (every index with Rebuild) of
-// the sealed chunks among metas, up to Parallel at a time. Unsealed chunks
-// are skipped. It keeps going after a failure and returns all errors
-// joined.
+// the sealed chunks among metas, up to Parallel builds at a time: per
+// chunk, one shared pass for the missing SharedIndexers and one build for
+// each other indexer. Unsealed chunks are skipped. It keeps going after a
+// failure and returns all errors joined.
 func (h *BuildHelper) BuildMissing(ctx context.Context, metas ...chunk.ChunkMeta) error {
 	var g errgroup.Group
 	g.SetLimit(h.opts.Parallel)
@@ -142,16 +271,26 @@ func (h *BuildHelper) BuildMissing(ctx context.Context, metas ...chunk.ChunkMeta
 		if !meta.Sealed {
 			continue
 		}
-		for _, ix := range h.Missing(meta) {
+		shared, single := split(h.Missing(meta))
+		note := func(err error) {
+			if err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		}
+		if len(shared) > 0 && ctx.Err() == nil {
+			g.Go(func() error {
+				note(h.doShared(ctx, meta, shared, false))
+				return nil
+			})
+		}
+		for _, ix := range single {
 			if ctx.Err() != nil {
 				break
 			}
 			g.Go(func() error {
-				if err := h.do(ctx, meta, ix, false); err != nil {
-					mu.Lock()
-					errs = append(errs, err)
-					mu.Unlock()
-				}
+				note(h.do(ctx, meta, ix, false))
 				return nil
 			})
 		}

@@ -4,7 +4,8 @@
 //
 //	m := file.NewManager(collect.Budget{})        // or memory.NewManager in tests
 //	h := index.NewBuildHelper(chunks, m, index.BuildOptions{Dir: dirOf})
-//	err := h.BuildMissing(ctx, metas...)          // token, attr, kv and block filters
+//	err := h.BuildMissing(ctx, metas...)          // token, attr, kv and block filters,
+//	                                              // one read of each chunk for all of them
 //
 //	set := m.Open(dirOf(id))                      // whatever exists and is intact;
 //	defer set.Close()                             // set.Errs says why a kind is missing
@@ -107,6 +108,27 @@ type Indexer interface {
 	Stat(dir string) Info
 }
 
+// Collector gathers one index of one chunk during a pass over its records
+// that other collectors share (BuildHelper reads a chunk once for all the
+// SharedIndexers it builds).
+type Collector interface {
+	// Add takes the record at pos. Positions arrive in ascending order from
+	// 0; rec and everything it points to are valid only during the call.
+	Add(pos uint32, rec *chunk.Record)
+	// Finish writes the index into dir, replacing any previous one.
+	Finish(dir string) error
+}
+
+// SharedIndexer is an Indexer whose build can join a shared pass.
+type SharedIndexer interface {
+	Indexer
+	// NewCollector returns a collector for the chunk meta. It returns
+	// ErrChunkNotSealed when meta.Sealed is false. cur is the cursor the
+	// pass will read: the collector may ask its Len and block layout
+	// (chunk.BlockLayout) but must not move it.
+	NewCollector(meta chunk.ChunkMeta, cur chunk.RecordCursor) (Collector, error)
+}
+
 // Info describes one index of one chunk, for `glarc chunks` and `stats`.
 type Info struct {
 	Name     string
@@ -188,14 +210,17 @@ type BlockReader interface {
 	// BlockStarts returns the first position of each block, ascending,
 	// starting at 0; the last block runs to Records().
 	BlockStarts() []uint64
-	// MayContain reports whether block may hold every run of runs (token
-	// runs in any case; they are lowercased while hashing). False is exact:
-	// no record of the block holds all of them. A damaged filter, or a block
+	// MayContain reports whether block may hold every key of runs: token
+	// runs, or run pairs (tokenizer.RunPairs), in any case (they are
+	// lowercased while hashing). Pass a phrase's runs and its run pairs: an
+	// IP address then needs each of its neighbouring number pairs
+	// somewhere in the block. False is exact: no record of the block holds
+	// all of them. A damaged filter, or a block
 	// out of range, answers true (so the block is scanned); Candidates
 	// reports the damage as an error.
 	MayContain(block int, runs [][]byte) bool
 	// Candidates returns the positions of every block that may contain all
-	// runs.
+	// keys of runs (token runs or run pairs).
 	Candidates(runs [][]byte) (*roaring.Bitmap, error)
 	Records() uint64
 	Close() error

@@ -29,7 +29,10 @@ type Indexer struct {
 	budget collect.Budget
 }
 
-var _ index.PairIndexer = (*Indexer)(nil)
+var (
+	_ index.PairIndexer   = (*Indexer)(nil)
+	_ index.SharedIndexer = (*Indexer)(nil)
+)
 
 // NewIndexer returns a attr indexer with the admission budget b (zero
 // fields take the defaults).
@@ -51,6 +54,23 @@ func (ix *Indexer) Build(ctx context.Context, meta chunk.ChunkMeta, cur chunk.Re
 		return fmt.Errorf("build attr index of chunk %s: %w", meta.ID, err)
 	}
 	return nil
+}
+
+// NewCollector returns a collector of the chunk's pairs, for a pass
+// shared with other indexes.
+func (ix *Indexer) NewCollector(meta chunk.ChunkMeta, cur chunk.RecordCursor) (index.Collector, error) {
+	if !meta.Sealed {
+		return nil, fmt.Errorf("build attr index of chunk %s: %w", meta.ID, index.ErrChunkNotSealed)
+	}
+	return collector{collect.NewPairSet(ix.budget, cur.Len())}, nil
+}
+
+type collector struct{ set *collect.PairSet }
+
+func (c collector) Add(pos uint32, rec *chunk.Record) { c.set.AddAttrs(pos, rec.Attrs) }
+
+func (c collector) Finish(dir string) error {
+	return pairs.Write(filepath.Join(dir, FileName), container.TypeAttr, c.set)
 }
 
 // Stat reports the attr index in dir.

@@ -39,7 +39,6 @@ import (
 	"math/bits"
 	"os"
 	"path/filepath"
-	"slices"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
@@ -97,7 +96,10 @@ func Hash(run []byte) uint64 {
 // Indexer builds block filters. It is safe for concurrent use.
 type Indexer struct{}
 
-var _ index.BlockIndexer = (*Indexer)(nil)
+var (
+	_ index.BlockIndexer  = (*Indexer)(nil)
+	_ index.SharedIndexer = (*Indexer)(nil)
+)
 
 // NewIndexer returns the block filter indexer.
 func NewIndexer() *Indexer { return &Indexer{} }
@@ -106,55 +108,177 @@ func NewIndexer() *Indexer { return &Indexer{} }
 func (*Indexer) Name() string { return index.KindBlocks }
 
 // Build hashes every run of every block and writes dir/blocks.flt.
-func (*Indexer) Build(ctx context.Context, meta chunk.ChunkMeta, cur chunk.RecordCursor, dir string) error {
-	if !meta.Sealed {
-		return fmt.Errorf("build block filters of chunk %s: %w", meta.ID, index.ErrChunkNotSealed)
-	}
-	starts, hashes, err := Collect(ctx, cur)
-	if err == nil {
-		err = Write(filepath.Join(dir, FileName), cur.Len(), starts, hashes)
-	}
+func (ix *Indexer) Build(ctx context.Context, meta chunk.ChunkMeta, cur chunk.RecordCursor, dir string) error {
+	c, err := ix.NewCollector(meta, cur)
 	if err != nil {
+		return err
+	}
+	if err := index.Walk(ctx, cur, func(pos uint32, rec *chunk.Record) error {
+		c.Add(pos, rec)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("build block filters of chunk %s: %w", meta.ID, err)
+	}
+	if err := c.Finish(dir); err != nil {
 		return fmt.Errorf("build block filters of chunk %s: %w", meta.ID, err)
 	}
 	return nil
 }
 
-// Collect returns the block starts of cur and, per block, the sorted
-// distinct hashes of its runs.
-func Collect(ctx context.Context, cur chunk.RecordCursor) ([]uint64, [][]uint64, error) {
+// NewCollector returns a collector of the chunk's block filters, for a
+// pass shared with other indexes.
+func (*Indexer) NewCollector(meta chunk.ChunkMeta, cur chunk.RecordCursor) (index.Collector, error) {
+	if !meta.Sealed {
+		return nil, fmt.Errorf("build block filters of chunk %s: %w", meta.ID, index.ErrChunkNotSealed)
+	}
 	starts, err := collect.BlockStarts(cur)
 	if err != nil {
-		return nil, nil, err
+		return nil, fmt.Errorf("build block filters of chunk %s: %w", meta.ID, err)
 	}
-	hashes := make([][]uint64, len(starts))
-	b, limit := 0, 1<<16
-	err = collect.Walk(ctx, cur, func(pos uint32, rec *chunk.Record) error {
-		for b+1 < len(starts) && uint64(pos) >= starts[b+1] {
-			b++
-		}
-		for _, run := range tokenizer.Runs(rec.Raw) {
-			hashes[b] = append(hashes[b], Hash(run))
-		}
-		if len(hashes[b]) > limit { // keep the pending slice near the distinct count
-			slices.Sort(hashes[b])
-			hashes[b] = slices.Compact(hashes[b])
-			limit = max(limit, 2*len(hashes[b]))
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	for i := range hashes {
-		slices.Sort(hashes[i])
-		hashes[i] = slices.Compact(hashes[i])
-	}
-	return starts, hashes, nil
+	return &Collector{records: cur.Len(), starts: starts, filters: make([][]uint64, 0, len(starts))}, nil
 }
 
-// Write writes the filters of hashes (one sorted distinct set per block).
+// Collector builds the filters block by block: the distinct hashes of the
+// current block are kept in a set, which becomes the block's filter when
+// the next block starts.
+type Collector struct {
+	records uint64
+	starts  []uint64
+	filters [][]uint64 // finished blocks
+	set     hashSet    // the current block: len(filters)
+}
+
+// Add hashes the runs and run pairs of the record at pos.
+func (c *Collector) Add(pos uint32, rec *chunk.Record) {
+	for len(c.filters)+1 < len(c.starts) && uint64(pos) >= c.starts[len(c.filters)+1] {
+		c.endBlock()
+	}
+	AddLine(&c.set, rec.Raw)
+}
+
+// AddLine adds the keys of line to set: the hash of every token run, and
+// of every pair of neighbouring runs that tokenizer.RunPairs yields.
+func AddLine(set interface{ Add(uint64) }, line []byte) {
+	prevStart, prevEnd := -1, -1 // previous run, when it is not an index token
+	for i := 0; i < len(line); {
+		if !tokenizer.IsTokenByte(line[i]) {
+			i++
+			continue
+		}
+		start := i
+		for i < len(line) && tokenizer.IsTokenByte(line[i]) {
+			i++
+		}
+		run := line[start:i]
+		set.Add(Hash(run))
+		// The same rule as tokenizer.RunPairs (TestAddLineMatchesRunPairs).
+		if tokenizer.IsIndexToken(run) {
+			prevStart = -1
+			continue
+		}
+		if prevStart >= 0 && start == prevEnd+1 {
+			set.Add(Hash(line[prevStart:i]))
+		}
+		prevStart, prevEnd = start, i
+	}
+}
+
+// endBlock turns the current set into the next filter.
+func (c *Collector) endBlock() {
+	n := max(1, (uint64(c.set.n)*DefaultBitsPer+63)/64)
+	filter := make([]uint64, n)
+	c.set.each(func(h uint64) { set(filter, h, DefaultHashes) })
+	c.filters = append(c.filters, filter)
+	c.set.reset()
+}
+
+// Finish writes dir/blocks.flt.
+func (c *Collector) Finish(dir string) error {
+	for len(c.filters) < len(c.starts) {
+		c.endBlock()
+	}
+	return writeFilters(filepath.Join(dir, FileName), c.records, c.starts, c.filters)
+}
+
+// hashSet is a set of 64-bit hashes (open addressing; 0 is held aside).
+type hashSet struct {
+	slots []uint64
+	n     int
+	zero  bool
+}
+
+// Add puts h into the set.
+func (s *hashSet) Add(h uint64) {
+	if h == 0 {
+		if !s.zero {
+			s.zero = true
+			s.n++
+		}
+		return
+	}
+	if 2*(s.n+1) > len(s.slots) {
+		s.grow()
+	}
+	mask := uint64(len(s.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case h:
+			return
+		case 0:
+			s.slots[i] = h
+			s.n++
+			return
+		}
+	}
+}
+
+func (s *hashSet) grow() {
+	old := s.slots
+	s.slots = make([]uint64, max(1024, 2*len(old)))
+	mask := uint64(len(s.slots) - 1)
+	for _, h := range old {
+		if h == 0 {
+			continue
+		}
+		i := h & mask
+		for s.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		s.slots[i] = h
+	}
+}
+
+func (s *hashSet) each(fn func(uint64)) {
+	if s.zero {
+		fn(0)
+	}
+	for _, h := range s.slots {
+		if h != 0 {
+			fn(h)
+		}
+	}
+}
+
+// reset empties the set, keeping its table.
+func (s *hashSet) reset() {
+	clear(s.slots)
+	s.n, s.zero = 0, false
+}
+
+// Write writes the filters of hashes (one distinct set per block).
 func Write(path string, records uint64, starts []uint64, hashes [][]uint64) error {
+	filters := make([][]uint64, len(hashes))
+	for i, hs := range hashes {
+		filters[i] = make([]uint64, max(1, (uint64(len(hs))*DefaultBitsPer+63)/64))
+		for _, h := range hs {
+			set(filters[i], h, DefaultHashes)
+		}
+	}
+	return writeFilters(path, records, starts, filters)
+}
+
+// writeFilters writes one filter per block.
+func writeFilters(path string, records uint64, starts []uint64, filters [][]uint64) error {
 	w, err := container.Create(path, container.TypeBlocks, Version)
 	if err != nil {
 		return err
@@ -175,12 +299,8 @@ func Write(path string, records uint64, starts []uint64, hashes [][]uint64) erro
 
 	var dir, words []byte
 	var off uint64
-	for _, hs := range hashes {
-		n := max(1, (uint64(len(hs))*DefaultBitsPer+63)/64)
-		filter := make([]uint64, n)
-		for _, h := range hs {
-			set(filter, h, DefaultHashes)
-		}
+	for _, filter := range filters {
+		n := uint64(len(filter))
 		start := len(words)
 		for _, x := range filter {
 			words = binary.LittleEndian.AppendUint64(words, x)

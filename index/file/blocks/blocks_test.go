@@ -55,22 +55,29 @@ func TestGolden(t *testing.T) {
 	got, err := os.ReadFile(path)
 	require.NoError(t, err)
 
-	// Block 0 holds runs get, 10, 0, 1, ok (5 → 1 word); block 1 holds post.
-	bloom := func(runs ...string) uint64 {
-		var w uint64
-		for _, r := range runs {
+	// Block 0 holds runs get, 10, 0, 1, ok and the run pairs 10.0, 0.0,
+	// 0.1 (8 keys → 80 bits → 2 words); block 1 holds post (1 word).
+	bloom := func(words int, keys ...string) []byte {
+		w := make([]uint64, words)
+		m := uint64(64 * words)
+		for _, r := range keys {
 			h := Hash([]byte(r))
 			d := bits.RotateLeft64(h, 32) | 1
 			for i := range uint64(7) {
-				w |= 1 << ((h + i*d) % 64)
+				b := (h + i*d) % m
+				w[b/64] |= 1 << (b % 64)
 			}
 		}
-		return w
+		var out []byte
+		for _, x := range w {
+			out = binary.LittleEndian.AppendUint64(out, x)
+		}
+		return out
 	}
-	w0, w1 := le64(bloom("get", "10", "0", "1", "ok")), le64(bloom("post"))
+	w0, w1 := bloom(2, "get", "10", "0", "1", "ok", "10.0", "0.0", "0.1"), bloom(1, "post")
 	meta := slices.Concat(le64(3), le32(2), le32(7), le32(10), le32(0))
 	starts := slices.Concat(le64(0), le64(2))
-	dir := slices.Concat(le32(0), le32(1), le32(container.Checksum(w0)), le32(1), le32(1), le32(container.Checksum(w1)))
+	dir := slices.Concat(le32(0), le32(2), le32(container.Checksum(w0)), le32(2), le32(1), le32(container.Checksum(w1)))
 	words := slices.Concat(w0, w1)
 
 	secs := [][]byte{meta, starts, dir, words}
@@ -83,6 +90,55 @@ func TestGolden(t *testing.T) {
 	footer := le32(uint32(len(secs)))
 	want = slices.Concat(want, table, footer, le32(container.Checksum(slices.Concat(table, footer))))
 	require.Equal(t, want, got)
+}
+
+// TestAddLineMatchesRunPairs pins the build side to tokenizer.RunPairs,
+// which the planner uses on phrases: AddLine adds exactly the runs and the
+// run pairs.
+func TestAddLineMatchesRunPairs(t *testing.T) {
+	lines := [][]byte{[]byte("from 198.51.100.23 port 22 at 12:34:56, v 1.2 ssh2 3 a-b_c"), []byte(""), []byte("1 2  3")}
+	for _, r := range indextest.Generated(2000, 3) {
+		lines = append(lines, r.Raw)
+	}
+	for _, f := range indextest.LoghubFiles(t) {
+		for i, r := range indextest.Loghub(t, f) {
+			if i%10 == 0 {
+				lines = append(lines, r.Raw)
+			}
+		}
+	}
+	for _, line := range lines {
+		var got hashSet
+		AddLine(&got, line)
+		var want hashSet
+		for _, run := range tokenizer.Runs(line) {
+			want.Add(Hash(run))
+		}
+		for p := range tokenizer.RunPairs(line) {
+			want.Add(Hash(p))
+		}
+		require.Equal(t, want.n, got.n, "line %q", line)
+		got.each(func(h uint64) {
+			found := false
+			want.each(func(w uint64) { found = found || w == h })
+			require.True(t, found, "line %q", line)
+		})
+	}
+}
+
+func TestHashSet(t *testing.T) {
+	var s hashSet
+	for i := range uint64(5000) {
+		s.Add(i * 0x9e3779b97f4a7c15) // includes 0
+		s.Add(i * 0x9e3779b97f4a7c15)
+	}
+	require.Equal(t, 5000, s.n)
+	n := 0
+	s.each(func(uint64) { n++ })
+	require.Equal(t, 5000, n)
+	s.reset()
+	require.Zero(t, s.n)
+	s.each(func(uint64) { t.Fatal("empty set yields") })
 }
 
 func TestHashFoldsCase(t *testing.T) {
@@ -147,6 +203,28 @@ func TestSkipsBlocks(t *testing.T) {
 	cand, err := r.Candidates(runs)
 	require.NoError(t, err)
 	require.Equal(t, []uint32{0}, cand.ToArray())
+
+	// Run pairs: every run of 10.1.173.234 is in block 0 or 2, but only
+	// the pairs tell that no block holds it.
+	path, _ = build(t, indextest.Lines("from 173.234.31.186 port 22", "10.1.1.1", "173.1.234.10"), 3)
+	r2, err := Open(path)
+	require.NoError(t, err)
+	defer r2.Close()
+	keys := func(text string) [][]byte {
+		var out [][]byte
+		for _, run := range tokenizer.Runs([]byte(text)) {
+			out = append(out, run)
+		}
+		for p := range tokenizer.RunPairs([]byte(text)) {
+			out = append(out, p)
+		}
+		return out
+	}
+	cand, err = r2.Candidates(keys("173.234.31.186"))
+	require.NoError(t, err)
+	require.Equal(t, []uint32{0, 1, 2}, cand.ToArray())
+	require.False(t, r2.MayContain(0, keys("10.1.173.234")))
+	require.True(t, r2.MayContain(0, keys("1.1")))
 	require.True(t, r.MayContain(99, runs), "a block out of range is read, not skipped")
 }
 

@@ -72,7 +72,10 @@ const (
 // Indexer builds token indexes. It is stateless and safe for concurrent use.
 type Indexer struct{}
 
-var _ index.TokenIndexer = (*Indexer)(nil)
+var (
+	_ index.TokenIndexer  = (*Indexer)(nil)
+	_ index.SharedIndexer = (*Indexer)(nil)
+)
 
 // NewIndexer returns the token indexer.
 func NewIndexer() *Indexer { return &Indexer{} }
@@ -94,6 +97,21 @@ func (*Indexer) Build(ctx context.Context, meta chunk.ChunkMeta, cur chunk.Recor
 	}
 	return nil
 }
+
+// NewCollector returns a collector of the chunk's tokens, for a pass
+// shared with other indexes.
+func (*Indexer) NewCollector(meta chunk.ChunkMeta, cur chunk.RecordCursor) (index.Collector, error) {
+	if !meta.Sealed {
+		return nil, fmt.Errorf("build token index of chunk %s: %w", meta.ID, index.ErrChunkNotSealed)
+	}
+	return collector{collect.NewTokenSet(cur.Len())}, nil
+}
+
+type collector struct{ ts *collect.TokenSet }
+
+func (c collector) Add(pos uint32, rec *chunk.Record) { c.ts.Add(pos, rec.Raw) }
+
+func (c collector) Finish(dir string) error { return Write(filepath.Join(dir, FileName), c.ts) }
 
 // Stat reports the token index in dir.
 func (*Indexer) Stat(dir string) index.Info {

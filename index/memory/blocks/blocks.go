@@ -1,5 +1,5 @@
 // Package blocks is the in-memory block "filter": the exact set of
-// lowercased token runs of each block, so it answers MayContain without
+// lowercased token runs and run pairs (tokenizer.RunPairs) of each block, so it answers MayContain without
 // false positives (a file filter may say yes more often, never less).
 //
 //	ix := blocks.NewIndexer()
@@ -55,6 +55,10 @@ func (ix *Indexer) Build(ctx context.Context, meta chunk.ChunkMeta, cur chunk.Re
 		}
 		for _, run := range tokenizer.Runs(rec.Raw) {
 			low = tokenizer.Lower(low[:0], run)
+			r.runs[b][string(low)] = struct{}{}
+		}
+		for p := range tokenizer.RunPairs(rec.Raw) {
+			low = tokenizer.Lower(low[:0], p)
 			r.runs[b][string(low)] = struct{}{}
 		}
 		return nil

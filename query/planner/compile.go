@@ -205,6 +205,11 @@ func (c *compiler) phrase(text string) (result, string) {
 	for _, run := range tokenizer.Runs([]byte(text)) {
 		runs = append(runs, run)
 	}
+	// Run pairs (198.51 of an IP) are held by the block filters too; the
+	// token index skips them (not index tokens).
+	for p := range tokenizer.RunPairs([]byte(text)) {
+		runs = append(runs, p)
+	}
 	r, via := c.wholeRuns(runs)
 	return r, fmt.Sprintf("phrase %q%s", text, via)
 }
@@ -252,12 +257,17 @@ func (c *compiler) prefix(text string) (result, string) {
 	label := fmt.Sprintf("prefix %q", text+"*")
 	var whole [][]byte
 	var last []byte
+	wholeEnd := 0
 	for at, run := range tokenizer.Runs([]byte(text)) {
 		if at+len(run) == len(text) {
 			last = run
 		} else {
 			whole = append(whole, run)
+			wholeEnd = at + len(run)
 		}
+	}
+	for p := range tokenizer.RunPairs([]byte(text[:wholeEnd])) {
+		whole = append(whole, p)
 	}
 	acc, via := every, ""
 	if len(whole) > 0 {

@@ -2,6 +2,7 @@ package index_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -159,4 +160,69 @@ func TestOpenReportsMissing(t *testing.T) {
 	require.Nil(t, set.Blocks)
 	require.ErrorIs(t, set.Errs[index.KindToken], index.ErrNotBuilt)
 	require.NoError(t, set.Close())
+}
+
+// countingChunks counts the cursors opened on a chunk manager.
+type countingChunks struct {
+	chunk.Manager
+	opens atomic.Int32
+}
+
+func (c *countingChunks) OpenCursor(id chunk.ChunkID) (chunk.RecordCursor, error) {
+	c.opens.Add(1)
+	return c.Manager.OpenCursor(id)
+}
+
+// TestBuildMissingOnePass: the file indexers share one read of each chunk,
+// also under concurrent callers (-race).
+func TestBuildMissingOnePass(t *testing.T) {
+	cm, metas, dir := chunks(t, 3)
+	mkdirs(t, metas, dir)
+	counted := &countingChunks{Manager: cm}
+	fm := file.NewManager(collect.Budget{})
+	var progressed atomic.Uint64
+	h := index.NewBuildHelper(counted, fm, index.BuildOptions{Dir: dir, Progress: func(p index.Progress) { progressed.Add(p.Bytes) }})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() { require.NoError(t, h.BuildMissing(context.Background(), metas...)) })
+	}
+	wg.Wait()
+	require.Equal(t, int32(3), counted.opens.Load(), "one read per chunk for all four kinds")
+	var raw uint64
+	for _, m := range metas[:3] {
+		raw += m.RawBytes
+		for _, info := range fm.Stat(dir(m.ID)) {
+			require.True(t, info.Complete, "%s of %s: %v", info.Name, m.ID, info.Err)
+		}
+	}
+	require.Equal(t, 4*raw, progressed.Load(), "a shared pass reports its reads once per kind")
+}
+
+// TestSharedPassMatchesSingleBuilds: BuildAll writes byte for byte the
+// files that each indexer's own Build writes.
+func TestSharedPassMatchesSingleBuilds(t *testing.T) {
+	cm, metas, dir := chunks(t, 1)
+	mkdirs(t, metas, dir)
+	meta := metas[0]
+	fm := file.NewManager(collect.Budget{})
+	h := index.NewBuildHelper(cm, fm, index.BuildOptions{Dir: dir})
+	require.NoError(t, h.BuildAll(context.Background(), meta, fm.Indexers()...))
+	shared := map[string][]byte{}
+	for _, name := range []string{"token.idx", "attr.idx", "kv.idx", "blocks.flt"} {
+		b, err := os.ReadFile(filepath.Join(dir(meta.ID), name))
+		require.NoError(t, err)
+		shared[name] = b
+	}
+	for _, ix := range fm.Indexers() {
+		require.NoError(t, h.Build(context.Background(), meta, ix))
+	}
+	for name, want := range shared {
+		got, err := os.ReadFile(filepath.Join(dir(meta.ID), name))
+		require.NoError(t, err)
+		require.Equal(t, want, got, name)
+	}
+
+	// Unsealed chunks are refused by the shared pass too.
+	err := h.BuildAll(context.Background(), metas[len(metas)-1], fm.Indexers()...)
+	require.ErrorIs(t, err, index.ErrChunkNotSealed)
 }

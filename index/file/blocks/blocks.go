@@ -14,7 +14,7 @@
 //
 // # Layout
 //
-// A container file (index/file/container) of type 'b', version 1, with four
+// A container file (index/file/container) of type 'b', version 2 (1 had no run pairs), with four
 // sections:
 //
 //	0 meta       u64 records | u32 blocks | u32 hashes (k) | u32 bits per key | u32 zero  (24 B, checked at open)
@@ -54,7 +54,7 @@ const FileName = "blocks.flt"
 
 // Format constants.
 const (
-	Version        byte = 1
+	Version        byte = 2
 	MetaSize            = 24
 	StartSize           = 8
 	DirEntrySize        = 12

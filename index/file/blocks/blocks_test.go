@@ -81,7 +81,7 @@ func TestGolden(t *testing.T) {
 	words := slices.Concat(w0, w1)
 
 	secs := [][]byte{meta, starts, dir, words}
-	want := []byte{'i', 'b', 1, 1}
+	want := []byte{'i', 'b', Version, 1}
 	var table []byte
 	for _, s := range secs {
 		want = append(want, s...)

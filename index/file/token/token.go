@@ -12,7 +12,7 @@
 //
 // # Layout
 //
-// A container file (index/file/container) of type 'k', version 1, with five
+// A container file (index/file/container) of type 'k', version 2 (1 held IDs as tokens), with five
 // sections:
 //
 //	0 meta          u64 records | u32 tokens | u32 long keys      (16 B, checked at open)
@@ -55,7 +55,7 @@ const FileName = "token.idx"
 
 // Format constants.
 const (
-	Version  byte = 1
+	Version  byte = 2
 	MetaSize      = 16
 	sections      = 5
 )

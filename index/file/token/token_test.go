@@ -56,7 +56,7 @@ func TestGolden(t *testing.T) {
 	meta := slices.Concat(le64(3), le32(2), le32(1))
 
 	secs := [][]byte{meta, tokBlocks, tokIndex, longBlocks, longIndex}
-	want := []byte{'i', 'k', 1, 1}
+	want := []byte{'i', 'k', Version, 1}
 	var table []byte
 	for _, s := range secs {
 		want = append(want, s...)

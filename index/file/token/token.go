@@ -12,8 +12,8 @@
 //
 // # Layout
 //
-// A container file (index/file/container) of type 'k', version 2 (1 held IDs as tokens), with five
-// sections:
+// A container file (index/file/container) of type 'k', version 2 (version
+// 1 held IDs as tokens), with five sections:
 //
 //	0 meta          u64 records | u32 tokens | u32 long keys      (16 B, checked at open)
 //	1 token blocks  dictionary blocks: index token → posting list (index/file/dict)

@@ -22,10 +22,10 @@
 //	2 directory  blocks × (u32 word offset | u32 words | u32 CRC-32C of the words)      (checked at open)
 //	3 filters    u64 words; block i's filter is words [off, off+words)                  (each checked when used)
 //
-// A filter of m = 64·words bits holds every distinct key of its block —
+// A filter of m = 64·words bits holds every distinct key of its block:
 // every token run, and every run pair of tokenizer.RunPairs ("198.51",
-// "51.100", "100.23" of an IP address) — with h = Hash(key) and d = rotate(h, 32) | 1, bits (h + i·d) mod m for i in
-// [0, k) are set. Hash is FNV-1a (64-bit) over the ASCII-lowercased key,
+// "51.100", "100.23" of an IP address): with h = Hash(key) and
+// d = rotate(h, 32) | 1, bits (h + i·d) mod m for i in [0, k) are set. Hash is FNV-1a (64-bit) over the ASCII-lowercased key,
 // finished with the SplitMix64 mixer. words = ceil(n · bits per key / 64),
 // at least 1. With 10 bits per key and k = 7 about 1% of blocks that lack a
 // run still pass.

@@ -272,7 +272,11 @@ func (s *Server) Run(ctx context.Context, a *archive.Archive) error {
 		}
 		close(sealsDone)
 		if !waitUntil(&indexers, deadline) {
-			timedOut = true
+			// The records are safe; only indexes are missing, and the next
+			// start builds them. Not worth failing the shutdown for.
+			s.log.Warn("index builds still running at the shutdown deadline: cancelled, the next start builds them")
+			cancelIdx()
+			indexers.Wait()
 		}
 	}
 	if timedOut {

@@ -131,7 +131,7 @@ const followInterval = 500 * time.Millisecond
 // runFollow prints the last matching records (--limit, default 10), then
 // every new matching record as import or serve add them, until ctx is
 // cancelled (Ctrl-C), which is a normal end.
-func runFollow(ctx context.Context, e *env, a *archive.Archive, q *query.Query, opt query.Options, out printer) error {
+func runFollow(ctx context.Context, e *env, a *archive.Archive, q *query.Query, opt query.Options, out printer, resume *resumePoint) error {
 	w := bufio.NewWriter(e.stdout)
 	var buf []byte
 	print := func(rec *chunk.Record) error {
@@ -139,25 +139,50 @@ func runFollow(ctx context.Context, e *env, a *archive.Archive, q *query.Query, 
 		_, err := w.Write(buf)
 		return err
 	}
-	// The last records, found newest first, printed oldest first.
-	last := opt
-	last.Reverse, last.Limit, last.Explain = true, cmp.Or(opt.Limit, 10), nil
-	var recent []chunk.Record
-	for rec, err := range query.Run(ctx, a.Chunks(), q, last) {
-		if err != nil {
-			return followErr(ctx, err)
-		}
-		recent = append(recent, rec)
-	}
 	var tr tracker
-	for i := len(recent) - 1; i >= 0; i-- {
-		tr.keep(&recent[i])
-		if err := print(&recent[i]); err != nil {
+	if resume != nil {
+		// Continue after the token's record: the first poll prints
+		// everything since.
+		tr.resumeAt(*resume)
+	} else {
+		// The last records, found newest first, printed oldest first.
+		last := opt
+		last.Reverse, last.Limit, last.Explain = true, 0, nil
+		n := cmp.Or(opt.Limit, 10)
+		var recent []chunk.Record
+		// Records that share the newest time and line are counted to the
+		// end of their run, so the resume point names the right one.
+		var newest time.Time
+		var newestH uint64
+		var nth uint32
+		for rec, err := range query.Run(ctx, a.Chunks(), q, last) {
+			if err != nil {
+				return followErr(ctx, err)
+			}
+			if len(recent) == 0 {
+				newest, newestH = rec.Time(), lineHash(rec.Raw)
+			}
+			if !rec.Time().Equal(newest) && len(recent) >= n {
+				break
+			}
+			if rec.Time().Equal(newest) && lineHash(rec.Raw) == newestH {
+				nth++
+			}
+			if len(recent) < n {
+				recent = append(recent, rec)
+			}
+		}
+		for i := len(recent) - 1; i >= 0; i-- {
+			if err := print(&recent[i]); err != nil {
+				return followErr(ctx, err)
+			}
+		}
+		if len(recent) > 0 {
+			tr.resumeAt(resumePoint{time: newest, hash: newestH, nth: nth})
+		}
+		if err := w.Flush(); err != nil {
 			return followErr(ctx, err)
 		}
-	}
-	if err := w.Flush(); err != nil {
-		return followErr(ctx, err)
 	}
 	tick := time.NewTicker(followInterval)
 	defer tick.Stop()

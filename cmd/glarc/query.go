@@ -140,7 +140,10 @@ func runQuery(ctx context.Context, e *env, cmd *cli.Command) error {
 	}
 	follow := cmd.Bool("follow")
 	if follow {
-		return runFollow(ctx, e, a, q, opt, out)
+		if opt.Reverse {
+			return usagef("--follow cannot be used with --reverse")
+		}
+		return runFollow(ctx, e, a, q, opt, out, tr.skip)
 	}
 	var dst io.Writer = e.stdout
 	if pg := (*pager)(nil); !cmd.Bool("no-pager") {

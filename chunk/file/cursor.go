@@ -12,12 +12,17 @@ import (
 
 // sealedCursor walks a sealed chunk, decoding one block at a time.
 type sealedCursor struct {
+	walker
 	r         *sealedReader
-	pos       uint64
 	cur       int // block held in blk, -1 for none
 	blk       *decodedBlock
-	closed    bool
 	skipAttrs bool
+}
+
+func newSealedCursor(r *sealedReader) *sealedCursor {
+	c := &sealedCursor{r: r, cur: -1}
+	c.walker = walker{id: r.tr.id, n: r.tr.records, at: c.at}
+	return c
 }
 
 var (
@@ -56,8 +61,6 @@ func (c *sealedCursor) load(pos uint64) (int, error) {
 	return b, nil
 }
 
-func (c *sealedCursor) Len() uint64 { return c.r.tr.records }
-
 func (c *sealedCursor) BlockStarts() []uint64 { return c.r.starts }
 
 func (c *sealedCursor) at(pos uint64) (chunk.Record, chunk.RecordRef, error) {
@@ -72,45 +75,6 @@ func (c *sealedCursor) at(pos uint64) (chunk.Record, chunk.RecordRef, error) {
 	return c.blk.record(int(pos - c.r.starts[b])), ref, nil
 }
 
-func (c *sealedCursor) Next() (chunk.Record, chunk.RecordRef, error) {
-	if c.closed {
-		return chunk.Record{}, chunk.RecordRef{}, chunk.ErrClosed
-	}
-	if c.pos >= c.Len() {
-		return chunk.Record{}, chunk.RecordRef{}, io.EOF
-	}
-	rec, ref, err := c.at(c.pos)
-	if err == nil {
-		c.pos++
-	}
-	return rec, ref, err
-}
-
-func (c *sealedCursor) Prev() (chunk.Record, chunk.RecordRef, error) {
-	if c.closed {
-		return chunk.Record{}, chunk.RecordRef{}, chunk.ErrClosed
-	}
-	if c.pos == 0 {
-		return chunk.Record{}, chunk.RecordRef{}, io.EOF
-	}
-	rec, ref, err := c.at(c.pos - 1)
-	if err == nil {
-		c.pos--
-	}
-	return rec, ref, err
-}
-
-func (c *sealedCursor) Seek(pos uint64) error {
-	if c.closed {
-		return chunk.ErrClosed
-	}
-	if pos > c.Len() {
-		return fmt.Errorf("seek %d in chunk %s of %d records: %w", pos, c.r.tr.id, c.Len(), chunk.ErrPositionOutOfRange)
-	}
-	c.pos = pos
-	return nil
-}
-
 func (c *sealedCursor) Close() error {
 	if c.closed {
 		return nil
@@ -123,14 +87,13 @@ func (c *sealedCursor) Close() error {
 // activeCursor walks a snapshot of an active chunk in time order, reading
 // records with pread and checking each one's checksum.
 type activeCursor struct {
+	walker
 	st        *activeState
 	order     []uint32
 	raw, attr *os.File
-	pos       uint64
 	lastAttr  attrLoc
 	lastSet   chunk.Attributes
 	abuf      []byte
-	closed    bool
 }
 
 func openActiveCursor(dir string, id chunk.ChunkID) (*activeCursor, error) {
@@ -139,6 +102,7 @@ func openActiveCursor(dir string, id chunk.ChunkID) (*activeCursor, error) {
 		return nil, err
 	}
 	c := &activeCursor{st: st, order: sortedOrder(st.entries), lastAttr: attrLoc{off: ^uint64(0)}}
+	c.walker = walker{id: id, n: uint64(len(c.order)), at: c.at}
 	if c.raw, err = os.Open(filepath.Join(dir, RawLogName)); err != nil {
 		return nil, err
 	}
@@ -150,8 +114,6 @@ func openActiveCursor(dir string, id chunk.ChunkID) (*activeCursor, error) {
 }
 
 var _ chunk.RecordCursor = (*activeCursor)(nil)
-
-func (c *activeCursor) Len() uint64 { return uint64(len(c.order)) }
 
 func (c *activeCursor) at(pos uint64) (chunk.Record, chunk.RecordRef, error) {
 	i := c.order[pos]
@@ -182,49 +144,61 @@ func (c *activeCursor) at(pos uint64) (chunk.Record, chunk.RecordRef, error) {
 	return rec, chunk.RecordRef{Chunk: c.st.id, Pos: pos}, nil
 }
 
-func (c *activeCursor) Next() (chunk.Record, chunk.RecordRef, error) {
-	if c.closed {
-		return chunk.Record{}, chunk.RecordRef{}, chunk.ErrClosed
-	}
-	if c.pos >= c.Len() {
-		return chunk.Record{}, chunk.RecordRef{}, io.EOF
-	}
-	rec, ref, err := c.at(c.pos)
-	if err == nil {
-		c.pos++
-	}
-	return rec, ref, err
-}
-
-func (c *activeCursor) Prev() (chunk.Record, chunk.RecordRef, error) {
-	if c.closed {
-		return chunk.Record{}, chunk.RecordRef{}, chunk.ErrClosed
-	}
-	if c.pos == 0 {
-		return chunk.Record{}, chunk.RecordRef{}, io.EOF
-	}
-	rec, ref, err := c.at(c.pos - 1)
-	if err == nil {
-		c.pos--
-	}
-	return rec, ref, err
-}
-
-func (c *activeCursor) Seek(pos uint64) error {
-	if c.closed {
-		return chunk.ErrClosed
-	}
-	if pos > c.Len() {
-		return fmt.Errorf("seek %d in chunk %s of %d records: %w", pos, c.st.id, c.Len(), chunk.ErrPositionOutOfRange)
-	}
-	c.pos = pos
-	return nil
-}
-
 func (c *activeCursor) Close() error {
 	if c.closed {
 		return nil
 	}
 	c.closed = true
 	return errors.Join(c.raw.Close(), c.attr.Close())
+}
+
+// walker moves a position over n records and reads them with at: the
+// Next, Prev and Seek shared by both cursor kinds.
+type walker struct {
+	id     chunk.ChunkID
+	pos    uint64
+	n      uint64
+	closed bool
+	at     func(pos uint64) (chunk.Record, chunk.RecordRef, error)
+}
+
+func (w *walker) Len() uint64 { return w.n }
+
+func (w *walker) Next() (chunk.Record, chunk.RecordRef, error) {
+	if w.closed {
+		return chunk.Record{}, chunk.RecordRef{}, chunk.ErrClosed
+	}
+	if w.pos >= w.n {
+		return chunk.Record{}, chunk.RecordRef{}, io.EOF
+	}
+	rec, ref, err := w.at(w.pos)
+	if err == nil {
+		w.pos++
+	}
+	return rec, ref, err
+}
+
+func (w *walker) Prev() (chunk.Record, chunk.RecordRef, error) {
+	if w.closed {
+		return chunk.Record{}, chunk.RecordRef{}, chunk.ErrClosed
+	}
+	if w.pos == 0 {
+		return chunk.Record{}, chunk.RecordRef{}, io.EOF
+	}
+	rec, ref, err := w.at(w.pos - 1)
+	if err == nil {
+		w.pos--
+	}
+	return rec, ref, err
+}
+
+func (w *walker) Seek(pos uint64) error {
+	if w.closed {
+		return chunk.ErrClosed
+	}
+	if pos > w.n {
+		return fmt.Errorf("seek %d in chunk %s of %d records: %w", pos, w.id, w.n, chunk.ErrPositionOutOfRange)
+	}
+	w.pos = pos
+	return nil
 }

@@ -385,7 +385,7 @@ func readAllSealed(path string) ([]chunk.Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &sealedCursor{r: r, cur: -1}
+	c := newSealedCursor(r)
 	defer c.Close()
 	var out []chunk.Record
 	for rec, err := range chunk.Records(c, false) {

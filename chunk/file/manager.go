@@ -604,7 +604,7 @@ func (m *Manager) openSealedCursor(id chunk.ChunkID) (chunk.RecordCursor, error)
 		}
 		return nil, fmt.Errorf("chunk %s: %w", id, err)
 	}
-	return &sealedCursor{r: r, cur: -1}, nil
+	return newSealedCursor(r), nil
 }
 
 // Close flushes and syncs the active chunk (it stays active and is

@@ -215,16 +215,12 @@ func (h *BuildHelper) buildShared(ctx context.Context, meta chunk.ChunkMeta, ixs
 		}
 		records, bytes = 0, 0
 	}
-	err = Walk(ctx, cur, func(pos uint32, rec *chunk.Record) error {
-		for _, c := range cols {
-			c.Add(pos, rec)
-		}
+	err = runPass(ctx, cur, names, cols, func(rec *chunk.Record) {
 		records++
 		bytes += uint64(len(rec.Raw))
 		if records >= progressEvery {
 			report()
 		}
-		return nil
 	})
 	if err != nil {
 		err = fmt.Errorf("build %s indexes of chunk %s: %w", what, meta.ID, err)

@@ -119,6 +119,17 @@ type Collector interface {
 	Finish(dir string) error
 }
 
+// LineCollector is a Collector that reads only a record's Raw line, never
+// its attributes or times. A shared pass may feed it from another
+// goroutine, and reads the chunk without attributes (chunk.AttrSkipper)
+// when every collector is one.
+type LineCollector interface {
+	Collector
+	// AddLine takes the line of the record at pos, as Add would; line is
+	// valid only during the call.
+	AddLine(pos uint32, line []byte)
+}
+
 // SharedIndexer is an Indexer whose build can join a shared pass.
 type SharedIndexer interface {
 	Indexer

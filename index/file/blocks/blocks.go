@@ -150,11 +150,15 @@ type Collector struct {
 }
 
 // Add hashes the runs and run pairs of the record at pos.
-func (c *Collector) Add(pos uint32, rec *chunk.Record) {
+func (c *Collector) Add(pos uint32, rec *chunk.Record) { c.AddLine(pos, rec.Raw) }
+
+// AddLine hashes the runs and run pairs of line, the record at pos (an
+// index.LineCollector).
+func (c *Collector) AddLine(pos uint32, line []byte) {
 	for len(c.filters)+1 < len(c.starts) && uint64(pos) >= c.starts[len(c.filters)+1] {
 		c.endBlock()
 	}
-	AddLine(&c.set, rec.Raw)
+	AddLine(&c.set, line)
 }
 
 // AddLine adds the keys of line to set: the hash of every token run, and

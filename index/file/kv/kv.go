@@ -69,6 +69,9 @@ type collector struct{ set *collect.PairSet }
 
 func (c collector) Add(pos uint32, rec *chunk.Record) { c.set.AddLine(pos, rec.Raw) }
 
+// AddLine makes the collector an index.LineCollector.
+func (c collector) AddLine(pos uint32, line []byte) { c.set.AddLine(pos, line) }
+
 func (c collector) Finish(dir string) error {
 	return pairs.Write(filepath.Join(dir, FileName), container.TypeKV, c.set)
 }

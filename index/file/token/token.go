@@ -111,6 +111,9 @@ type collector struct{ ts *collect.TokenSet }
 
 func (c collector) Add(pos uint32, rec *chunk.Record) { c.ts.Add(pos, rec.Raw) }
 
+// AddLine makes the collector an index.LineCollector.
+func (c collector) AddLine(pos uint32, line []byte) { c.ts.Add(pos, line) }
+
 func (c collector) Finish(dir string) error { return Write(filepath.Join(dir, FileName), c.ts) }
 
 // Stat reports the token index in dir.

@@ -1,0 +1,60 @@
+package index
+
+import (
+	"runtime"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"glarc/chunk"
+)
+
+type fakeCollector struct{ name string }
+
+func (fakeCollector) Add(uint32, *chunk.Record) {}
+func (fakeCollector) Finish(string) error     { return nil }
+
+type fakeLineCollector struct{ fakeCollector }
+
+func (fakeLineCollector) AddLine(uint32, []byte) {}
+
+func TestPlanPass(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("planPass keeps everything on one goroutine with one core")
+	}
+	names := func(local []Collector, off []LineCollector) (l, o []string) {
+		for _, c := range local {
+			switch c := c.(type) {
+			case fakeLineCollector:
+				l = append(l, c.name)
+			case fakeCollector:
+				l = append(l, c.name)
+			}
+		}
+		for _, c := range off {
+			o = append(o, c.(fakeLineCollector).name)
+		}
+		return l, o
+	}
+	line := func(n string) Collector { return fakeLineCollector{fakeCollector{n}} }
+	for _, tc := range []struct {
+		name       string
+		kinds      []string
+		cols       []Collector
+		local, off []string
+	}{
+		{"all four", []string{KindToken, KindAttr, KindKV, KindBlocks},
+			[]Collector{line("t"), fakeCollector{"a"}, line("k"), line("b")},
+			[]string{"a", "k"}, []string{"t", "b"}},
+		{"lines only", []string{KindToken, KindKV, KindBlocks},
+			[]Collector{line("t"), line("k"), line("b")},
+			[]string{"b"}, []string{"t", "k"}},
+		{"no line collector", []string{KindAttr}, []Collector{fakeCollector{"a"}}, []string{"a"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, o := names(planPass(tc.kinds, tc.cols))
+			require.Equal(t, tc.local, l)
+			require.Equal(t, tc.off, o)
+		})
+	}
+}

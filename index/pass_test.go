@@ -12,7 +12,7 @@ import (
 type fakeCollector struct{ name string }
 
 func (fakeCollector) Add(uint32, *chunk.Record) {}
-func (fakeCollector) Finish(string) error     { return nil }
+func (fakeCollector) Finish(string) error       { return nil }
 
 type fakeLineCollector struct{ fakeCollector }
 

@@ -50,3 +50,28 @@ func TestBlockColumnsRoundTrip(t *testing.T) {
 		require.Error(t, err, "meta cut to %d", n)
 	}
 }
+
+// FuzzDecodeBlockFrames feeds arbitrary meta and text frames to the block
+// decoder: errors are fine, panics and out-of-range slices are not.
+func FuzzDecodeBlockFrames(f *testing.F) {
+	bb := newBlockBuilder()
+	for i, raw := range []string{"Mar  1 web1 sshd[12]: a", "Mar  1 web2 sshd: b", "bare"} {
+		enc, _ := chunk.Attributes{"host": "web" + string(rune('1'+i)), "file": "/x"}.AppendBinary(nil)
+		_ = bb.add(int64(i+1)*1e9, 5e9, 6e9, enc, []byte(raw))
+	}
+	f.Add(bb.appendMeta(nil), append([]byte(nil), bb.raw...), 3)
+	f.Add([]byte{0}, []byte{}, 0)
+	f.Fuzz(func(t *testing.T, meta, text []byte, n int) {
+		if n < 0 || n > 1<<16 {
+			return
+		}
+		d, err := decodeBlockFrames(meta, text, n)
+		if err != nil {
+			return
+		}
+		for i := range d.len() {
+			rec := d.record(i)
+			_ = rec.Attrs
+		}
+	})
+}

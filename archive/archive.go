@@ -71,7 +71,7 @@ func Open(dir string, opts Options) (*Archive, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Archive{dir: dir, manifest: man, log: log.With("component", "archive")}
+	a := &Archive{dir: dir, manifest: man, log: log.With("component", "archive", "instance", dir)}
 	fopts := file.Options{
 		Owner:         cmp.Or(opts.Owner, "glarc"),
 		MaxChunkBytes: opts.MaxChunkBytes,

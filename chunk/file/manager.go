@@ -112,7 +112,7 @@ func Open(dir string, opts Options) (*Manager, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	m := &Manager{dir: dir, opts: opts, log: log.With("component", "chunk", "type", "file"),
+	m := &Manager{dir: dir, opts: opts, log: log.With("component", "chunk", "type", "file", "instance", dir),
 		sealing: make(map[chunk.ChunkID]bool), metas: make(map[chunk.ChunkID]chunk.ChunkMeta),
 		durable: make(map[chunk.ChunkID]chan struct{})}
 	var err error

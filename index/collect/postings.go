@@ -10,19 +10,75 @@ import (
 
 // Postings maps keys to ascending, distinct positions. It is an
 // open-addressing hash table over the keys' hashes; key bytes live in one
-// arena, so adding an occurrence of a known key allocates nothing, and a
-// new key allocates only its first position slice (and, now and then, a
-// larger arena or table). The zero value is ready.
+// arena and positions in chained fixed-size pages cut from large slabs, so
+// adding an occurrence allocates nothing (but, now and then, a slab, a
+// larger arena or table), nothing is copied as a list grows, and the GC
+// has no pointers to scan. The zero value is ready.
 type Postings struct {
 	slots   []uint32 // entry index + 1; 0 is empty. len is a power of two.
 	entries []entry
 	arena   []byte
+	slabs   [][]uint32 // pages of pageLen positions, the last one the next page's number
+	pages   uint32     // pages handed out
+	scratch []uint32   // the positions Sorted yields
 }
 
 type entry struct {
-	hash     uint64
-	off, len uint32 // key bytes in arena
-	pos      []uint32
+	hash       uint64
+	off, len   uint32 // key bytes in arena
+	n          uint32 // positions
+	last       uint32 // the last position
+	head, tail uint32 // first and last page
+}
+
+// Position pages: pageLen-1 positions and the number of the next page.
+const (
+	pageLen      = 8
+	pageSlots    = pageLen - 1
+	slabPageBits = 13
+	slabLen      = pageLen << slabPageBits
+)
+
+// newPage returns the number of a fresh page.
+func (p *Postings) newPage() uint32 {
+	n := p.pages
+	if int(n>>slabPageBits) == len(p.slabs) {
+		p.slabs = append(p.slabs, make([]uint32, slabLen))
+	}
+	p.pages++
+	return n
+}
+
+// page returns page n.
+func (p *Postings) page(n uint32) []uint32 {
+	off := int(n&(1<<slabPageBits-1)) * pageLen
+	return p.slabs[n>>slabPageBits][off : off+pageLen : off+pageLen]
+}
+
+// push appends pos to e's chain.
+func (p *Postings) push(e *entry, pos uint32) {
+	k := e.n % pageSlots
+	if k == 0 && e.n > 0 {
+		np := p.newPage()
+		p.page(e.tail)[pageSlots] = np
+		e.tail = np
+	}
+	p.page(e.tail)[k] = pos
+	e.n++
+	e.last = pos
+}
+
+// appendPos appends e's positions to dst.
+func (p *Postings) appendPos(dst []uint32, e *entry) []uint32 {
+	pg, left := e.head, e.n
+	for left > 0 {
+		page := p.page(pg)
+		k := min(left, pageSlots)
+		dst = append(dst, page[:k]...)
+		left -= k
+		pg = page[pageSlots]
+	}
+	return dst
 }
 
 // minSlots is the table size of the first key.
@@ -78,14 +134,16 @@ func (p *Postings) add(h uint64, key []byte, pos uint32) {
 	slot, s := p.find(h, key)
 	if s != 0 {
 		e := &p.entries[s-1]
-		if e.pos[len(e.pos)-1] != pos {
-			e.pos = append(e.pos, pos)
+		if e.last != pos {
+			p.push(e, pos)
 		}
 		return
 	}
 	off := len(p.arena)
 	p.arena = append(p.arena, key...)
-	p.entries = append(p.entries, entry{hash: h, off: uint32(off), len: uint32(len(key)), pos: []uint32{pos}})
+	pg := p.newPage()
+	p.entries = append(p.entries, entry{hash: h, off: uint32(off), len: uint32(len(key)), head: pg, tail: pg})
+	p.push(&p.entries[len(p.entries)-1], pos)
 	p.slots[slot] = uint32(len(p.entries))
 	if 2*len(p.entries) > len(p.slots) {
 		p.grow()
@@ -114,13 +172,13 @@ func (p *Postings) Has(key []byte) bool {
 	return s != 0
 }
 
-// Get returns key's positions, nil if none.
+// Get returns key's positions in a new slice, nil if none.
 func (p *Postings) Get(key []byte) []uint32 {
 	if p.slots == nil {
 		return nil
 	}
 	if _, s := p.find(hashKey(key), key); s != 0 {
-		return p.entries[s-1].pos
+		return p.appendPos(nil, &p.entries[s-1])
 	}
 	return nil
 }
@@ -129,7 +187,8 @@ func (p *Postings) Get(key []byte) []uint32 {
 func (p *Postings) Len() int { return len(p.entries) }
 
 // Sorted walks the keys in byte order with their positions. Both slices
-// belong to p; do not add while walking.
+// belong to p and are valid until the next step; do not add while
+// walking.
 func (p *Postings) Sorted() iter.Seq2[[]byte, []uint32] {
 	return func(yield func([]byte, []uint32) bool) {
 		order := make([]uint32, len(p.entries))
@@ -142,7 +201,8 @@ func (p *Postings) Sorted() iter.Seq2[[]byte, []uint32] {
 		}
 		slices.SortFunc(order, func(a, b uint32) int { return bytes.Compare(key(a), key(b)) })
 		for _, i := range order {
-			if !yield(key(i), p.entries[i].pos) {
+			p.scratch = p.appendPos(p.scratch[:0], &p.entries[i])
+			if !yield(key(i), p.scratch) {
 				return
 			}
 		}

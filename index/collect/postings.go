@@ -10,16 +10,18 @@ import (
 
 // Postings maps keys to ascending, distinct positions. It is an
 // open-addressing hash table over the keys' hashes; key bytes live in one
-// arena and positions in chained fixed-size pages cut from large slabs, so
-// adding an occurrence allocates nothing (but, now and then, a slab, a
-// larger arena or table), nothing is copied as a list grows, and the GC
-// has no pointers to scan. The zero value is ready.
+// arena and positions in chained pages cut from large slabs, each page of
+// a list twice the size of the one before (up to maxPageLevel), so adding
+// an occurrence allocates nothing (but, now and then, a slab, a larger
+// arena or table), nothing is copied as a list grows, reading a long list
+// back touches few pages, and the GC has no pointers to scan. The zero
+// value is ready.
 type Postings struct {
 	slots   []uint32 // entry index + 1; 0 is empty. len is a power of two.
 	entries []entry
 	arena   []byte
-	slabs   [][]uint32 // pages of pageLen positions, the last one the next page's number
-	pages   uint32     // pages handed out
+	slabs   [][]uint32 // pages; a page's last slot holds the next page's address
+	fill    int        // used length of the last slab
 	scratch []uint32   // the positions Sorted yields
 }
 
@@ -28,55 +30,65 @@ type entry struct {
 	off, len   uint32 // key bytes in arena
 	n          uint32 // positions
 	last       uint32 // the last position
-	head, tail uint32 // first and last page
+	head, tail uint32 // addresses (slab<<slabBits | offset) of the first and last page
+	used       uint32 // positions in the last page
+	level      uint32 // the last page holds pageSlots(level) positions
 }
 
-// Position pages: pageLen-1 positions and the number of the next page.
+// Position pages: the page of level l is minPage<<l long, its last slot
+// the address of the next page. A list's i-th page has level
+// min(i, maxPageLevel).
 const (
-	pageLen      = 8
-	pageSlots    = pageLen - 1
-	slabPageBits = 13
-	slabLen      = pageLen << slabPageBits
+	minPage      = 8
+	maxPageLevel = 6
+	slabBits     = 16
+	slabLen      = 1 << slabBits
 )
 
-// newPage returns the number of a fresh page.
-func (p *Postings) newPage() uint32 {
-	n := p.pages
-	if int(n>>slabPageBits) == len(p.slabs) {
+func pageSlots(level uint32) uint32 { return minPage<<level - 1 }
+
+// alloc returns the address of a fresh page of size uint32s.
+func (p *Postings) alloc(size int) uint32 {
+	if len(p.slabs) == 0 || p.fill+size > slabLen {
 		p.slabs = append(p.slabs, make([]uint32, slabLen))
+		p.fill = 0
 	}
-	p.pages++
-	return n
+	addr := uint32(len(p.slabs)-1)<<slabBits | uint32(p.fill)
+	p.fill += size
+	return addr
 }
 
-// page returns page n.
-func (p *Postings) page(n uint32) []uint32 {
-	off := int(n&(1<<slabPageBits-1)) * pageLen
-	return p.slabs[n>>slabPageBits][off : off+pageLen : off+pageLen]
+// page returns the page at addr, of the given level.
+func (p *Postings) page(addr, level uint32) []uint32 {
+	off := addr & (slabLen - 1)
+	return p.slabs[addr>>slabBits][off : off+pageSlots(level)+1]
 }
 
 // push appends pos to e's chain.
 func (p *Postings) push(e *entry, pos uint32) {
-	k := e.n % pageSlots
-	if k == 0 && e.n > 0 {
-		np := p.newPage()
-		p.page(e.tail)[pageSlots] = np
-		e.tail = np
+	if e.used == pageSlots(e.level) {
+		next := min(e.level+1, maxPageLevel)
+		np := p.alloc(minPage << next)
+		p.page(e.tail, e.level)[pageSlots(e.level)] = np
+		e.tail, e.level, e.used = np, next, 0
 	}
-	p.page(e.tail)[k] = pos
+	p.page(e.tail, e.level)[e.used] = pos
+	e.used++
 	e.n++
 	e.last = pos
 }
 
 // appendPos appends e's positions to dst.
 func (p *Postings) appendPos(dst []uint32, e *entry) []uint32 {
-	pg, left := e.head, e.n
+	dst = slices.Grow(dst, int(e.n))
+	addr, level, left := e.head, uint32(0), e.n
 	for left > 0 {
-		page := p.page(pg)
-		k := min(left, pageSlots)
+		page := p.page(addr, level)
+		k := min(left, pageSlots(level))
 		dst = append(dst, page[:k]...)
 		left -= k
-		pg = page[pageSlots]
+		addr = page[len(page)-1]
+		level = min(level+1, maxPageLevel)
 	}
 	return dst
 }
@@ -141,7 +153,7 @@ func (p *Postings) add(h uint64, key []byte, pos uint32) {
 	}
 	off := len(p.arena)
 	p.arena = append(p.arena, key...)
-	pg := p.newPage()
+	pg := p.alloc(minPage)
 	p.entries = append(p.entries, entry{hash: h, off: uint32(off), len: uint32(len(key)), head: pg, tail: pg})
 	p.push(&p.entries[len(p.entries)-1], pos)
 	p.slots[slot] = uint32(len(p.entries))

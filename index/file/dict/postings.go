@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -16,6 +17,7 @@ const (
 	encList    = 0
 	encRoaring = 1
 	encBitset  = 2
+	encRice    = 3
 	encBits    = 2
 	encMask    = 1<<encBits - 1
 	// minRoaring is the shortest list for which roaring is tried at all.
@@ -26,7 +28,8 @@ const (
 var errPostings = errors.New("bad posting list")
 
 // AppendPostings appends the encoding of pos (ascending, distinct) to dst,
-// choosing the smaller of the two encodings. scratch, if not nil, is reused
+// choosing the smallest encoding: delta uvarints, Rice-coded deltas,
+// a bitset or a roaring bitmap. scratch, if not nil, is reused
 // for the roaring attempt.
 func AppendPostings(dst []byte, pos []uint32, scratch *roaring.Bitmap) []byte {
 	if len(pos) == 0 {
@@ -40,6 +43,7 @@ func AppendPostings(dst []byte, pos []uint32, scratch *roaring.Bitmap) []byte {
 	for i := 1; i < len(pos); i++ {
 		listSize += uvarintLen(uint64(pos[i] - pos[i-1]))
 	}
+	riceK, riceSize := riceParam(pos)
 	if len(pos) >= minRoaring {
 		if scratch == nil {
 			scratch = roaring.New()
@@ -47,14 +51,14 @@ func AppendPostings(dst []byte, pos []uint32, scratch *roaring.Bitmap) []byte {
 		scratch.Clear()
 		scratch.AddMany(pos)
 		scratch.RunOptimize()
-		if rs := 1 + int(scratch.GetSerializedSizeInBytes()); rs < listSize {
+		if rs := 1 + int(scratch.GetSerializedSizeInBytes()); rs < listSize && rs < riceSize {
 			dst = binary.AppendUvarint(dst, encRoaring)
 			var buf bytes.Buffer
 			scratch.WriteTo(&buf) // writing to a bytes.Buffer cannot fail
 			return append(dst, buf.Bytes()...)
 		}
 	}
-	if bitsetSize := uvarintLen(uint64(first)<<encBits) + int(last-first)/8 + 1; bitsetSize < listSize {
+	if bitsetSize := uvarintLen(uint64(first)<<encBits) + int(last-first)/8 + 1; bitsetSize < listSize && bitsetSize <= riceSize {
 		dst = binary.AppendUvarint(dst, uint64(first)<<encBits|encBitset)
 		n := len(dst)
 		dst = append(dst, make([]byte, int(last-first)/8+1)...)
@@ -63,6 +67,9 @@ func AppendPostings(dst []byte, pos []uint32, scratch *roaring.Bitmap) []byte {
 			dst[n+int(d/8)] |= 1 << (d % 8)
 		}
 		return dst
+	}
+	if riceSize < listSize {
+		return appendRice(dst, pos, riceK)
 	}
 	dst = binary.AppendUvarint(dst, uint64(first)<<encBits|encList)
 	for i := 1; i < len(pos); i++ {
@@ -112,6 +119,8 @@ func DecodePostings(b []byte, records uint64) (*roaring.Bitmap, error) {
 		return decodeBitset(bm, x>>encBits, b[n:], records)
 	case encList:
 		return decodeList(bm, x>>encBits, b[n:], records)
+	case encRice:
+		return decodeRice(bm, x>>encBits, b[n:], records)
 	}
 	return nil, fmt.Errorf("%w: unknown encoding %d", errPostings, x&encMask)
 }
@@ -168,6 +177,138 @@ func decodeList(bm *roaring.Bitmap, p uint64, b []byte, records uint64) (*roarin
 			batch = batch[:0]
 		}
 		batch = append(batch, uint32(p))
+	}
+	bm.AddMany(batch)
+	return bm, nil
+}
+
+// Rice-coded lists (encRice): the header uvarint holds the first position,
+// a second uvarint (count-1)<<riceKBits | k, then each delta d-1 as its
+// high part (d-1)>>k in unary (that many 1 bits and a 0) and its low k
+// bits, packed from the least significant bit of each byte. The unused
+// bits of the last byte are 0.
+const (
+	riceKBits = 5
+	maxRiceK  = 31
+)
+
+// riceParam returns the cheapest Rice parameter for the deltas of pos
+// (at least two positions) and the encoded size with it.
+func riceParam(pos []uint32) (k int, size int) {
+	n := len(pos) - 1
+	if n <= 0 {
+		return 0, math.MaxInt
+	}
+	mean := uint64(pos[len(pos)-1]-pos[0]) / uint64(n)
+	k0 := max(0, bits.Len64(mean)-1)
+	size = math.MaxInt
+	for c := max(0, k0-1); c <= min(maxRiceK, k0+1); c++ {
+		total := uint64(n) * uint64(c+1)
+		for i := 1; i < len(pos); i++ {
+			total += uint64(pos[i]-pos[i-1]-1) >> c
+		}
+		sz := uvarintLen(uint64(pos[0])<<encBits) + uvarintLen(uint64(n)<<riceKBits|uint64(c)) + int((total+7)/8)
+		if sz < size {
+			k, size = c, sz
+		}
+	}
+	return k, size
+}
+
+// appendRice appends the Rice encoding of pos with parameter k.
+func appendRice(dst []byte, pos []uint32, k int) []byte {
+	dst = binary.AppendUvarint(dst, uint64(pos[0])<<encBits|encRice)
+	dst = binary.AppendUvarint(dst, uint64(len(pos)-1)<<riceKBits|uint64(k))
+	var acc uint64 // pending bits, low first
+	var nacc uint
+	put := func(v uint64, n uint) { // n <= 32
+		acc |= v << nacc
+		nacc += n
+		for nacc >= 8 {
+			dst = append(dst, byte(acc))
+			acc >>= 8
+			nacc -= 8
+		}
+	}
+	for i := 1; i < len(pos); i++ {
+		d := uint64(pos[i] - pos[i-1] - 1)
+		for q := d >> k; ; q -= 32 {
+			if q < 32 {
+				put(1<<q-1, uint(q)+1) // q ones and a zero
+				break
+			}
+			put(1<<32-1, 32)
+		}
+		put(d&(1<<k-1), uint(k))
+	}
+	if nacc > 0 {
+		dst = append(dst, byte(acc))
+	}
+	return dst
+}
+
+// decodeRice decodes a Rice-coded list (encRice) after its first position.
+func decodeRice(bm *roaring.Bitmap, p uint64, b []byte, records uint64) (*roaring.Bitmap, error) {
+	if p >= records {
+		return nil, fmt.Errorf("%w: position %d beyond %d records", errPostings, p, records)
+	}
+	h, n := binary.Uvarint(b)
+	if n <= 0 {
+		return nil, fmt.Errorf("%w: bad rice header", errPostings)
+	}
+	b = b[n:]
+	count, k := h>>riceKBits, uint(h&(1<<riceKBits-1))
+	if count == 0 || count >= records-p || count > uint64(len(b))*8 {
+		return nil, fmt.Errorf("%w: %d rice deltas in %d bytes", errPostings, count, len(b))
+	}
+	bit := uint64(0) // next bit of b
+	end := uint64(len(b)) * 8
+	get := func() (uint64, bool) {
+		if bit >= end {
+			return 0, false
+		}
+		v := uint64(b[bit>>3]>>(bit&7)) & 1
+		bit++
+		return v, true
+	}
+	var buf [128]uint32
+	batch := append(buf[:0], uint32(p))
+	for range count {
+		var q uint64
+		for {
+			v, ok := get()
+			if !ok {
+				return nil, fmt.Errorf("%w: rice list cut short", errPostings)
+			}
+			if v == 0 {
+				break
+			}
+			q++
+			if q >= records {
+				return nil, fmt.Errorf("%w: rice delta beyond %d records", errPostings, records)
+			}
+		}
+		d := q << k
+		for i := range k {
+			v, ok := get()
+			if !ok {
+				return nil, fmt.Errorf("%w: rice list cut short", errPostings)
+			}
+			d |= v << i
+		}
+		d++
+		if d >= records-p {
+			return nil, fmt.Errorf("%w: position beyond %d records", errPostings, records)
+		}
+		p += d
+		if len(batch) == cap(batch) {
+			bm.AddMany(batch)
+			batch = batch[:0]
+		}
+		batch = append(batch, uint32(p))
+	}
+	if end-bit >= 8 || bit < end && b[len(b)-1]>>(bit&7) != 0 {
+		return nil, fmt.Errorf("%w: rice list has trailing bits", errPostings)
 	}
 	bm.AddMany(batch)
 	return bm, nil

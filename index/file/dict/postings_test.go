@@ -10,8 +10,11 @@ import (
 
 func TestPostingsRoundTrip(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	tests := map[string][]uint32{"empty": nil, "one": {7}, "dense": nil, "sparse": nil, "run": nil}
+	tests := map[string][]uint32{"empty": nil, "one": {7}, "two": {3, 4}, "dense": nil, "sparse": nil, "run": nil, "medium": nil, "wide": {0, 1 << 19, 1<<20 - 1}}
 	for i := range uint32(3000) {
+		if r.IntN(20) == 0 {
+			tests["medium"] = append(tests["medium"], i)
+		}
 		tests["run"] = append(tests["run"], 1000+i)
 		if r.IntN(3) == 0 {
 			tests["dense"] = append(tests["dense"], i)
@@ -45,6 +48,8 @@ func FuzzDecodePostings(f *testing.F) {
 		run[i] = uint32(i)
 	}
 	f.Add(AppendPostings(nil, run, nil))
+	f.Add(appendRice(nil, []uint32{2, 30, 31, 90, 400}, 3))
+	f.Add(appendRice(nil, []uint32{0, 1000}, 0))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		bm, err := DecodePostings(data, 1<<16)
 		if err != nil {
@@ -76,4 +81,29 @@ func FuzzReader(f *testing.F) {
 		for range r.Prefix([]byte("a")) {
 		}
 	})
+}
+
+// TestRice checks the Rice encoding for every parameter, that it is chosen
+// for lists of middling density, and that damaged lists are refused.
+func TestRice(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var pos []uint32
+	for p := uint32(r.IntN(50)); p < 200000; p += 1 + uint32(r.IntN(40)) {
+		pos = append(pos, p)
+	}
+	for k := range maxRiceK + 1 {
+		b := appendRice(nil, pos, k)
+		bm, err := DecodePostings(b, 200000)
+		require.NoError(t, err, "k=%d", k)
+		require.Equal(t, pos, bm.ToArray(), "k=%d", k)
+		_, err = DecodePostings(b[:len(b)-1], 200000)
+		require.Error(t, err, "cut, k=%d", k)
+		_, err = DecodePostings(append(b, 0), 200000)
+		require.Error(t, err, "trailing byte, k=%d", k)
+	}
+	b := AppendPostings(nil, pos, nil)
+	require.Equal(t, uint64(encRice), uint64(b[0]&encMask))
+	k, size := riceParam(pos)
+	require.Len(t, b, size)
+	require.Equal(t, appendRice(nil, pos, k), b)
 }

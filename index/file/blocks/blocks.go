@@ -61,8 +61,8 @@ const (
 	DirEntrySize        = 12
 	WordSize            = 8
 	sections            = 4
-	DefaultBitsPer      = 10
-	DefaultHashes       = 7
+	DefaultBitsPer      = 8
+	DefaultHashes       = 6
 	maxHashes           = 32
 	maxBitsPerKey       = 64
 )

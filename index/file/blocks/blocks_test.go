@@ -63,7 +63,7 @@ func TestGolden(t *testing.T) {
 		for _, r := range keys {
 			h := Hash([]byte(r))
 			d := bits.RotateLeft64(h, 32) | 1
-			for i := range uint64(7) {
+			for i := range uint64(6) {
 				b := (h + i*d) % m
 				w[b/64] |= 1 << (b % 64)
 			}
@@ -74,10 +74,10 @@ func TestGolden(t *testing.T) {
 		}
 		return out
 	}
-	w0, w1 := bloom(2, "get", "10", "0", "1", "ok", "10.0", "0.0", "0.1"), bloom(1, "post")
-	meta := slices.Concat(le64(3), le32(2), le32(7), le32(10), le32(0))
+	w0, w1 := bloom(1, "get", "10", "0", "1", "ok", "10.0", "0.0", "0.1"), bloom(1, "post")
+	meta := slices.Concat(le64(3), le32(2), le32(6), le32(8), le32(0))
 	starts := slices.Concat(le64(0), le64(2))
-	dir := slices.Concat(le32(0), le32(2), le32(container.Checksum(w0)), le32(2), le32(1), le32(container.Checksum(w1)))
+	dir := slices.Concat(le32(0), le32(1), le32(container.Checksum(w0)), le32(1), le32(1), le32(container.Checksum(w1)))
 	words := slices.Concat(w0, w1)
 
 	secs := [][]byte{meta, starts, dir, words}

@@ -180,8 +180,8 @@ func (h *BuildHelper) doShared(ctx context.Context, meta chunk.ChunkMeta, ixs []
 }
 
 // buildShared reads the chunk once and feeds every record to a collector
-// of each indexer, then writes each index. A failed write does not stop the
-// others; the errors are joined.
+// of each indexer, then writes the indexes concurrently. A failed write
+// does not stop the others; the errors are joined.
 func (h *BuildHelper) buildShared(ctx context.Context, meta chunk.ChunkMeta, ixs []SharedIndexer) (err error) {
 	names := make([]string, len(ixs))
 	for i, ix := range ixs {
@@ -228,15 +228,19 @@ func (h *BuildHelper) buildShared(ctx context.Context, meta chunk.ChunkMeta, ixs
 		return err
 	}
 	report()
+	// Each collector writes its own file: write them at once.
 	dir := h.opts.Dir(meta.ID)
-	var errs []error
+	errs := make([]error, len(cols))
+	var wg sync.WaitGroup
 	for i, c := range cols {
-		if err := c.Finish(dir); err != nil {
-			err = fmt.Errorf("build %s index of chunk %s: %w", ixs[i].Name(), meta.ID, err)
-			h.log.Warn("index build failed", "chunk", meta.ID.String(), "index", ixs[i].Name(), "err", err)
-			errs = append(errs, err)
-		}
+		wg.Go(func() {
+			if err := c.Finish(dir); err != nil {
+				errs[i] = fmt.Errorf("build %s index of chunk %s: %w", ixs[i].Name(), meta.ID, err)
+				h.log.Warn("index build failed", "chunk", meta.ID.String(), "index", ixs[i].Name(), "err", errs[i])
+			}
+		})
 	}
+	wg.Wait()
 	h.log.Debug("indexes built", "chunk", meta.ID.String(), "indexes", what, "records", meta.Records)
 	return errors.Join(errs...)
 }

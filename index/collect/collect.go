@@ -149,8 +149,8 @@ func cmpOr(v, def int) int {
 
 // Key is one held key.
 type Key struct {
-	// Pos is every record holding the key.
-	Pos []uint32
+	// Pos is every record holding the key (a PosList of the set).
+	Pos PosList
 	// Values maps each value to its records; nil once Dropped.
 	Values Postings
 	// Dropped means the budget left this key's values out.
@@ -168,6 +168,7 @@ type PairSet struct {
 	pairs        int
 	kbuf, vbuf   []byte
 	abuf         []byte
+	lists        Postings // the pages of the keys' PosLists
 }
 
 // NewPairSet returns an empty set with the budget b.
@@ -188,22 +189,31 @@ func (s *PairSet) Add(key, value []byte, pos uint32) {
 		k = &Key{}
 		s.Keys[string(s.kbuf)] = k
 	}
-	if n := len(k.Pos); n == 0 || k.Pos[n-1] != pos {
-		k.Pos = append(k.Pos, pos)
-	}
+	s.lists.push(&k.Pos, pos)
 	if k.Dropped {
 		return
 	}
 	s.vbuf = tokenizer.Lower(s.vbuf[:0], value)
-	if !k.Values.Has(s.vbuf) {
-		if k.Values.Len() >= s.budget.MaxValuesPerKey || s.pairs >= s.budget.MaxPairs {
-			s.pairs -= k.Values.Len()
-			k.Values, k.Dropped = Postings{}, true
-			return
-		}
-		s.pairs++
+	if k.Values.AddExisting(s.vbuf, pos) {
+		return
 	}
+	if k.Values.Len() >= s.budget.MaxValuesPerKey || s.pairs >= s.budget.MaxPairs {
+		s.pairs -= k.Values.Len()
+		k.Values, k.Dropped = Postings{}, true
+		return
+	}
+	s.pairs++
 	k.Values.Add(s.vbuf, pos)
+}
+
+// KeyPos returns the records holding the held key k (lowercased), in a
+// new slice; nil if k is not held.
+func (s *PairSet) KeyPos(k string) []uint32 {
+	key, ok := s.Keys[k]
+	if !ok {
+		return nil
+	}
+	return s.lists.appendPos(nil, &key.Pos)
 }
 
 // AddAttrs records the attributes of the record at pos.

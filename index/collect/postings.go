@@ -26,14 +26,24 @@ type Postings struct {
 }
 
 type entry struct {
-	hash       uint64
-	off, len   uint32 // key bytes in arena
+	hash     uint64
+	off, len uint32 // key bytes in arena
+	list     PosList
+}
+
+// PosList is a list of ascending, distinct positions in the pages of a
+// Postings (which may also hold lists of no key: PairSet's key lists).
+// The zero value is empty.
+type PosList struct {
 	n          uint32 // positions
 	last       uint32 // the last position
 	head, tail uint32 // addresses (slab<<slabBits | offset) of the first and last page
 	used       uint32 // positions in the last page
 	level      uint32 // the last page holds pageSlots(level) positions
 }
+
+// Len is the number of positions.
+func (l *PosList) Len() int { return int(l.n) }
 
 // Position pages: the page of level l is minPage<<l long, its last slot
 // the address of the next page. A list's i-th page has level
@@ -64,24 +74,30 @@ func (p *Postings) page(addr, level uint32) []uint32 {
 	return p.slabs[addr>>slabBits][off : off+pageSlots(level)+1]
 }
 
-// push appends pos to e's chain.
-func (p *Postings) push(e *entry, pos uint32) {
-	if e.used == pageSlots(e.level) {
-		next := min(e.level+1, maxPageLevel)
+// push appends pos to l unless it is l's last position already.
+func (p *Postings) push(l *PosList, pos uint32) {
+	switch {
+	case l.n == 0:
+		l.head = p.alloc(minPage)
+		l.tail, l.level, l.used = l.head, 0, 0
+	case l.last == pos:
+		return
+	case l.used == pageSlots(l.level):
+		next := min(l.level+1, maxPageLevel)
 		np := p.alloc(minPage << next)
-		p.page(e.tail, e.level)[pageSlots(e.level)] = np
-		e.tail, e.level, e.used = np, next, 0
+		p.page(l.tail, l.level)[pageSlots(l.level)] = np
+		l.tail, l.level, l.used = np, next, 0
 	}
-	p.page(e.tail, e.level)[e.used] = pos
-	e.used++
-	e.n++
-	e.last = pos
+	p.page(l.tail, l.level)[l.used] = pos
+	l.used++
+	l.n++
+	l.last = pos
 }
 
-// appendPos appends e's positions to dst.
-func (p *Postings) appendPos(dst []uint32, e *entry) []uint32 {
-	dst = slices.Grow(dst, int(e.n))
-	addr, level, left := e.head, uint32(0), e.n
+// appendPos appends l's positions to dst.
+func (p *Postings) appendPos(dst []uint32, l *PosList) []uint32 {
+	dst = slices.Grow(dst, int(l.n))
+	addr, level, left := l.head, uint32(0), l.n
 	for left > 0 {
 		page := p.page(addr, level)
 		k := min(left, pageSlots(level))
@@ -145,17 +161,13 @@ func (p *Postings) add(h uint64, key []byte, pos uint32) {
 	}
 	slot, s := p.find(h, key)
 	if s != 0 {
-		e := &p.entries[s-1]
-		if e.last != pos {
-			p.push(e, pos)
-		}
+		p.push(&p.entries[s-1].list, pos)
 		return
 	}
 	off := len(p.arena)
 	p.arena = append(p.arena, key...)
-	pg := p.alloc(minPage)
-	p.entries = append(p.entries, entry{hash: h, off: uint32(off), len: uint32(len(key)), head: pg, tail: pg})
-	p.push(&p.entries[len(p.entries)-1], pos)
+	p.entries = append(p.entries, entry{hash: h, off: uint32(off), len: uint32(len(key))})
+	p.push(&p.entries[len(p.entries)-1].list, pos)
 	p.slots[slot] = uint32(len(p.entries))
 	if 2*len(p.entries) > len(p.slots) {
 		p.grow()
@@ -175,6 +187,20 @@ func (p *Postings) grow() {
 	}
 }
 
+// AddExisting records pos under key, like Add, if key is already held,
+// and reports whether it was.
+func (p *Postings) AddExisting(key []byte, pos uint32) bool {
+	if p.slots == nil {
+		return false
+	}
+	_, s := p.find(hashKey(key), key)
+	if s == 0 {
+		return false
+	}
+	p.push(&p.entries[s-1].list, pos)
+	return true
+}
+
 // Has reports whether key has positions.
 func (p *Postings) Has(key []byte) bool {
 	if p.slots == nil {
@@ -190,7 +216,7 @@ func (p *Postings) Get(key []byte) []uint32 {
 		return nil
 	}
 	if _, s := p.find(hashKey(key), key); s != 0 {
-		return p.appendPos(nil, &p.entries[s-1])
+		return p.appendPos(nil, &p.entries[s-1].list)
 	}
 	return nil
 }
@@ -213,7 +239,7 @@ func (p *Postings) Sorted() iter.Seq2[[]byte, []uint32] {
 		}
 		slices.SortFunc(order, func(a, b uint32) int { return bytes.Compare(key(a), key(b)) })
 		for _, i := range order {
-			p.scratch = p.appendPos(p.scratch[:0], &p.entries[i])
+			p.scratch = p.appendPos(p.scratch[:0], &p.entries[i].list)
 			if !yield(key(i), p.scratch) {
 				return
 			}

@@ -43,3 +43,26 @@ func TestPostingsMatchesMap(t *testing.T) {
 		})
 	}
 }
+
+// TestPairSetKeyPos checks key lists (PosLists in the set's pages) and the
+// value budget.
+func TestPairSetKeyPos(t *testing.T) {
+	s := NewPairSet(Budget{MaxValuesPerKey: 2}, 100)
+	for pos := range uint32(100) {
+		s.Add([]byte("Host"), []byte(fmt.Sprintf("web%d", pos%2)), pos)
+		s.Add([]byte("host"), []byte("web0"), pos) // same key again at pos
+		if pos%10 == 0 {
+			s.Add([]byte("user"), []byte(fmt.Sprint(pos)), pos)
+		}
+	}
+	var all []uint32
+	for pos := range uint32(100) {
+		all = append(all, pos)
+	}
+	require.Equal(t, all, s.KeyPos("host"))
+	require.False(t, s.Keys["host"].Dropped)
+	require.Equal(t, 2, s.Keys["host"].Values.Len())
+	require.Equal(t, []uint32{0, 10, 20, 30, 40, 50, 60, 70, 80, 90}, s.KeyPos("user"))
+	require.True(t, s.Keys["user"].Dropped)
+	require.Nil(t, s.KeyPos("absent"))
+}

@@ -97,7 +97,7 @@ func Write(path string, typ byte, set *collect.PairSet) error {
 		} else {
 			val = append(val, 0)
 		}
-		val = dict.AppendPostings(val, key.Pos, scratch)
+		val = dict.AppendPostings(val, set.KeyPos(k), scratch)
 		d.Add([]byte(k), val)
 	}
 	if err := finish(w, d); err != nil {

@@ -98,14 +98,14 @@ func (r *Reader) Lookup(key, value string) (*roaring.Bitmap, bool, error) {
 
 // Key returns the records holding key.
 func (r *Reader) Key(key string) (*roaring.Bitmap, bool, error) {
-	k, ok := r.set.Keys[strings.ToLower(key)]
-	if !ok {
+	low := strings.ToLower(key)
+	if _, ok := r.set.Keys[low]; !ok {
 		if !r.set.KeysComplete {
 			return nil, false, nil
 		}
 		return roaring.New(), true, nil
 	}
-	return roaring.BitmapOf(k.Pos...), true, nil
+	return roaring.BitmapOf(r.set.KeyPos(low)...), true, nil
 }
 
 // HasKey reports whether some record holds key (true when unsure).

@@ -261,42 +261,37 @@ func decodeRice(bm *roaring.Bitmap, p uint64, b []byte, records uint64) (*roarin
 	if count == 0 || count >= records-p || count > uint64(len(b))*8 {
 		return nil, fmt.Errorf("%w: %d rice deltas in %d bytes", errPostings, count, len(b))
 	}
-	bit := uint64(0) // next bit of b
-	end := uint64(len(b)) * 8
-	get := func() (uint64, bool) {
-		if bit >= end {
-			return 0, false
-		}
-		v := uint64(b[bit>>3]>>(bit&7)) & 1
-		bit++
-		return v, true
-	}
+	br := bitReader{b: b}
 	var buf [128]uint32
 	batch := append(buf[:0], uint32(p))
 	for range count {
 		var q uint64
 		for {
-			v, ok := get()
-			if !ok {
+			br.refill()
+			if br.n == 0 {
 				return nil, fmt.Errorf("%w: rice list cut short", errPostings)
 			}
-			if v == 0 {
+			ones := uint(bits.TrailingZeros64(^br.acc))
+			if ones < br.n {
+				q += uint64(ones)
+				br.skip(ones + 1)
 				break
 			}
-			q++
+			q += uint64(br.n)
+			br.skip(br.n)
 			if q >= records {
 				return nil, fmt.Errorf("%w: rice delta beyond %d records", errPostings, records)
 			}
 		}
-		d := q << k
-		for i := range k {
-			v, ok := get()
-			if !ok {
-				return nil, fmt.Errorf("%w: rice list cut short", errPostings)
-			}
-			d |= v << i
+		if q >= records {
+			return nil, fmt.Errorf("%w: rice delta beyond %d records", errPostings, records)
 		}
-		d++
+		br.refill()
+		if br.n < k {
+			return nil, fmt.Errorf("%w: rice list cut short", errPostings)
+		}
+		d := (q<<k | br.acc&(1<<k-1)) + 1
+		br.skip(k)
 		if d >= records-p {
 			return nil, fmt.Errorf("%w: position beyond %d records", errPostings, records)
 		}
@@ -307,9 +302,36 @@ func decodeRice(bm *roaring.Bitmap, p uint64, b []byte, records uint64) (*roarin
 		}
 		batch = append(batch, uint32(p))
 	}
-	if end-bit >= 8 || bit < end && b[len(b)-1]>>(bit&7) != 0 {
+	if br.n >= 8 || br.off < len(b) || br.acc != 0 {
 		return nil, fmt.Errorf("%w: rice list has trailing bits", errPostings)
 	}
 	bm.AddMany(batch)
 	return bm, nil
+}
+
+// bitReader reads b from the least significant bit of each byte.
+type bitReader struct {
+	b   []byte
+	off int    // next byte to load
+	acc uint64 // loaded bits, next first
+	n   uint   // bits in acc
+}
+
+// refill loads bytes until acc holds more than 56 bits or b is used up.
+func (r *bitReader) refill() {
+	for r.n <= 56 && r.off < len(r.b) {
+		r.acc |= uint64(r.b[r.off]) << r.n
+		r.n += 8
+		r.off++
+	}
+}
+
+// skip drops n <= r.n bits.
+func (r *bitReader) skip(n uint) {
+	if n >= 64 {
+		r.acc = 0
+	} else {
+		r.acc >>= n
+	}
+	r.n -= n
 }

@@ -2,6 +2,7 @@ package dict
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math/rand/v2"
 	"testing"
 
@@ -106,4 +107,39 @@ func TestRice(t *testing.T) {
 	k, size := riceParam(pos)
 	require.Len(t, b, size)
 	require.Equal(t, appendRice(nil, pos, k), b)
+}
+
+func BenchmarkDecodeRice(b *testing.B) {
+	r := rand.New(rand.NewPCG(5, 6))
+	var pos []uint32
+	for p := uint32(0); p < 400000; p += 1 + uint32(r.IntN(40)) {
+		pos = append(pos, p)
+	}
+	enc := AppendPostings(nil, pos, nil)
+	require.Equal(b, uint64(encRice), uint64(enc[0]&encMask))
+	b.SetBytes(int64(len(enc)))
+	b.ReportMetric(float64(len(enc))*8/float64(len(pos)), "bits/pos")
+	for b.Loop() {
+		if _, err := DecodePostings(enc, 400000); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecodeList(b *testing.B) {
+	r := rand.New(rand.NewPCG(5, 6))
+	var pos []uint32
+	for p := uint32(0); p < 400000; p += 1 + uint32(r.IntN(40)) {
+		pos = append(pos, p)
+	}
+	enc := binary.AppendUvarint(nil, uint64(pos[0])<<encBits|encList)
+	for i := 1; i < len(pos); i++ {
+		enc = binary.AppendUvarint(enc, uint64(pos[i]-pos[i-1]))
+	}
+	b.SetBytes(int64(len(enc)))
+	for b.Loop() {
+		if _, err := DecodePostings(enc, 400000); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

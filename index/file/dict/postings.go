@@ -201,12 +201,20 @@ func riceParam(pos []uint32) (k int, size int) {
 	}
 	mean := uint64(pos[len(pos)-1]-pos[0]) / uint64(n)
 	k0 := max(0, bits.Len64(mean)-1)
+	lo := max(0, k0-1)
+	var high [3]uint64 // the unary bits with parameters lo, lo+1, lo+2
+	for i := 1; i < len(pos); i++ {
+		d := uint64(pos[i] - pos[i-1] - 1)
+		high[0] += d >> lo
+		high[1] += d >> (lo + 1)
+		high[2] += d >> (lo + 2)
+	}
 	size = math.MaxInt
-	for c := max(0, k0-1); c <= min(maxRiceK, k0+1); c++ {
-		total := uint64(n) * uint64(c+1)
-		for i := 1; i < len(pos); i++ {
-			total += uint64(pos[i]-pos[i-1]-1) >> c
+	for j, c := range []int{lo, lo + 1, lo + 2} {
+		if c > maxRiceK {
+			break
 		}
+		total := uint64(n)*uint64(c+1) + high[j]
 		sz := uvarintLen(uint64(pos[0])<<encBits) + uvarintLen(uint64(n)<<riceKBits|uint64(c)) + int((total+7)/8)
 		if sz < size {
 			k, size = c, sz

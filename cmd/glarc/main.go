@@ -38,4 +38,4 @@ func process() int {
 }
 
 // defaultMemoryLimit is the soft Go heap limit when GOMEMLIMIT is not set.
-const defaultMemoryLimit = 160 << 20
+const defaultMemoryLimit = 224 << 20

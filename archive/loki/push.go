@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/grafana/loki/pkg/push"
 	"github.com/klauspost/compress/snappy"
 
 	"glarc/chunk"
@@ -189,47 +188,4 @@ func DecodePushProto(body []byte) ([]Entry, error) {
 		return nil, fmt.Errorf("%w: snappy: %v", ErrInvalidPush, err)
 	}
 	return decodeProto(buf)
-}
-
-// decodeProto decodes an uncompressed PushRequest. The strings the push
-// types return alias buf; lines are copied into one arena so the entries
-// own their bytes.
-func decodeProto(buf []byte) ([]Entry, error) {
-	var req push.PushRequest
-	if err := req.Unmarshal(buf); err != nil {
-		return nil, fmt.Errorf("%w: protobuf: %v", ErrInvalidPush, err)
-	}
-	count, size := 0, 0
-	for _, s := range req.Streams {
-		count += len(s.Entries)
-		for _, e := range s.Entries {
-			size += len(e.Line)
-		}
-	}
-	entries := make([]Entry, 0, count)
-	arena := make([]byte, 0, size)
-	for si, s := range req.Streams {
-		stream, err := ParseLabels(s.Labels)
-		if err != nil {
-			return nil, fmt.Errorf("%w: streams[%d].labels: %w", ErrInvalidPush, si, err)
-		}
-		for _, e := range s.Entries {
-			labels := make(chunk.Attributes, len(stream)+len(e.StructuredMetadata)+len(e.Parsed))
-			maps.Copy(labels, stream)
-			for _, l := range e.StructuredMetadata {
-				addMetadata(labels, l.Name, l.Value)
-			}
-			for _, l := range e.Parsed {
-				addMetadata(labels, l.Name, l.Value)
-			}
-			start := len(arena)
-			arena = append(arena, e.Line...)
-			entries = append(entries, Entry{
-				Timestamp: e.Timestamp.UTC(),
-				Labels:    labels,
-				Line:      arena[start:len(arena):len(arena)],
-			})
-		}
-	}
-	return entries, nil
 }

@@ -10,12 +10,6 @@
 package attr
 
 import (
-	"context"
-	"fmt"
-	"path/filepath"
-
-	"glarc/chunk"
-	"glarc/index"
 	"glarc/index/collect"
 	"glarc/index/file/container"
 	"glarc/index/file/pairs"
@@ -24,67 +18,13 @@ import (
 // FileName is the attr index inside a chunk directory.
 const FileName = "attr.idx"
 
-// Indexer builds attr indexes. It is safe for concurrent use.
-type Indexer struct {
-	budget collect.Budget
-}
+// Indexer builds and opens attr indexes (record attributes).
+type Indexer = pairs.Indexer
 
-var (
-	_ index.PairIndexer   = (*Indexer)(nil)
-	_ index.SharedIndexer = (*Indexer)(nil)
-)
-
-// NewIndexer returns a attr indexer with the admission budget b (zero
+// NewIndexer returns the attr indexer with the admission budget b (zero
 // fields take the defaults).
-func NewIndexer(b collect.Budget) *Indexer { return &Indexer{budget: b} }
-
-// Name returns index.KindAttr.
-func (*Indexer) Name() string { return index.KindAttr }
-
-// Build collects the chunk's pairs and writes dir/attr.idx.
-func (ix *Indexer) Build(ctx context.Context, meta chunk.ChunkMeta, cur chunk.RecordCursor, dir string) error {
-	if !meta.Sealed {
-		return fmt.Errorf("build attr index of chunk %s: %w", meta.ID, index.ErrChunkNotSealed)
-	}
-	set, err := collect.Attrs(ctx, cur, ix.budget)
-	if err == nil {
-		err = pairs.Write(filepath.Join(dir, FileName), container.TypeAttr, set)
-	}
-	if err != nil {
-		return fmt.Errorf("build attr index of chunk %s: %w", meta.ID, err)
-	}
-	return nil
-}
-
-// NewCollector returns a collector of the chunk's pairs, for a pass
-// shared with other indexes.
-func (ix *Indexer) NewCollector(meta chunk.ChunkMeta, cur chunk.RecordCursor) (index.Collector, error) {
-	if !meta.Sealed {
-		return nil, fmt.Errorf("build attr index of chunk %s: %w", meta.ID, index.ErrChunkNotSealed)
-	}
-	return collector{collect.NewPairSet(ix.budget, cur.Len())}, nil
-}
-
-type collector struct{ set *collect.PairSet }
-
-func (c collector) Add(pos uint32, rec *chunk.Record) { c.set.AddAttrs(pos, rec.Attrs) }
-
-func (c collector) Finish(dir string) error {
-	return pairs.Write(filepath.Join(dir, FileName), container.TypeAttr, c.set)
-}
-
-// Stat reports the attr index in dir.
-func (*Indexer) Stat(dir string) index.Info {
-	return pairs.Stat(index.KindAttr, filepath.Join(dir, FileName), container.TypeAttr)
-}
-
-// Open opens dir/attr.idx.
-func (*Indexer) Open(dir string) (index.PairReader, error) {
-	r, err := Open(filepath.Join(dir, FileName))
-	if err != nil {
-		return nil, err
-	}
-	return r, nil
+func NewIndexer(b collect.Budget) *Indexer {
+	return pairs.NewAttrIndexer(FileName, container.TypeAttr, b)
 }
 
 // Open maps and checks a attr index file.

@@ -10,12 +10,6 @@
 package kv
 
 import (
-	"context"
-	"fmt"
-	"path/filepath"
-
-	"glarc/chunk"
-	"glarc/index"
 	"glarc/index/collect"
 	"glarc/index/file/container"
 	"glarc/index/file/pairs"
@@ -24,70 +18,13 @@ import (
 // FileName is the kv index inside a chunk directory.
 const FileName = "kv.idx"
 
-// Indexer builds kv indexes. It is safe for concurrent use.
-type Indexer struct {
-	budget collect.Budget
-}
+// Indexer builds and opens kv indexes (key=value pairs in the line).
+type Indexer = pairs.Indexer
 
-var (
-	_ index.PairIndexer   = (*Indexer)(nil)
-	_ index.SharedIndexer = (*Indexer)(nil)
-)
-
-// NewIndexer returns a kv indexer with the admission budget b (zero
+// NewIndexer returns the kv indexer with the admission budget b (zero
 // fields take the defaults).
-func NewIndexer(b collect.Budget) *Indexer { return &Indexer{budget: b} }
-
-// Name returns index.KindKV.
-func (*Indexer) Name() string { return index.KindKV }
-
-// Build collects the chunk's pairs and writes dir/kv.idx.
-func (ix *Indexer) Build(ctx context.Context, meta chunk.ChunkMeta, cur chunk.RecordCursor, dir string) error {
-	if !meta.Sealed {
-		return fmt.Errorf("build kv index of chunk %s: %w", meta.ID, index.ErrChunkNotSealed)
-	}
-	set, err := collect.KV(ctx, cur, ix.budget)
-	if err == nil {
-		err = pairs.Write(filepath.Join(dir, FileName), container.TypeKV, set)
-	}
-	if err != nil {
-		return fmt.Errorf("build kv index of chunk %s: %w", meta.ID, err)
-	}
-	return nil
-}
-
-// NewCollector returns a collector of the chunk's pairs, for a pass
-// shared with other indexes.
-func (ix *Indexer) NewCollector(meta chunk.ChunkMeta, cur chunk.RecordCursor) (index.Collector, error) {
-	if !meta.Sealed {
-		return nil, fmt.Errorf("build kv index of chunk %s: %w", meta.ID, index.ErrChunkNotSealed)
-	}
-	return collector{collect.NewPairSet(ix.budget, cur.Len())}, nil
-}
-
-type collector struct{ set *collect.PairSet }
-
-func (c collector) Add(pos uint32, rec *chunk.Record) { c.set.AddLine(pos, rec.Raw) }
-
-// AddLine makes the collector an index.LineCollector.
-func (c collector) AddLine(pos uint32, line []byte) { c.set.AddLine(pos, line) }
-
-func (c collector) Finish(dir string) error {
-	return pairs.Write(filepath.Join(dir, FileName), container.TypeKV, c.set)
-}
-
-// Stat reports the kv index in dir.
-func (*Indexer) Stat(dir string) index.Info {
-	return pairs.Stat(index.KindKV, filepath.Join(dir, FileName), container.TypeKV)
-}
-
-// Open opens dir/kv.idx.
-func (*Indexer) Open(dir string) (index.PairReader, error) {
-	r, err := Open(filepath.Join(dir, FileName))
-	if err != nil {
-		return nil, err
-	}
-	return r, nil
+func NewIndexer(b collect.Budget) *Indexer {
+	return pairs.NewKVIndexer(FileName, container.TypeKV, b)
 }
 
 // Open maps and checks a kv index file.

@@ -384,16 +384,7 @@ var _ index.BlockReader = (*Reader)(nil)
 
 // Open maps and checks a filter file.
 func Open(path string) (*Reader, error) {
-	f, err := container.Open(path, container.TypeBlocks, Version, sections)
-	if err != nil {
-		return nil, err
-	}
-	r, err := newReader(f)
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return r, nil
+	return container.OpenReader(path, container.TypeBlocks, Version, sections, newReader)
 }
 
 // FromBytes reads a filter file held in memory (tests, fuzzing).

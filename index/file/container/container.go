@@ -341,3 +341,18 @@ func readAll(f *os.File) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// OpenReader opens path with Open and builds a format's reader over it with
+// newReader, closing the file if that fails.
+func OpenReader[R any](path string, typ, version byte, sections int, newReader func(*File) (R, error)) (R, error) {
+	f, err := Open(path, typ, version, sections)
+	if err != nil {
+		var zero R
+		return zero, err
+	}
+	r, err := newReader(f)
+	if err != nil {
+		f.Close()
+	}
+	return r, err
+}

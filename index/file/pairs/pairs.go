@@ -150,16 +150,7 @@ var _ index.PairReader = (*Reader)(nil)
 
 // Open maps and checks an index file of type typ.
 func Open(path string, typ byte) (*Reader, error) {
-	f, err := container.Open(path, typ, Version, sections)
-	if err != nil {
-		return nil, err
-	}
-	r, err := newReader(f)
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return r, nil
+	return container.OpenReader(path, typ, Version, sections, newReader)
 }
 
 // FromBytes reads an index held in memory (tests, fuzzing).

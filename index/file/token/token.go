@@ -203,16 +203,7 @@ var _ index.TokenReader = (*Reader)(nil)
 
 // Open maps and checks a token index file.
 func Open(path string) (*Reader, error) {
-	f, err := container.Open(path, container.TypeToken, Version, sections)
-	if err != nil {
-		return nil, err
-	}
-	r, err := newReader(f)
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return r, nil
+	return container.OpenReader(path, container.TypeToken, Version, sections, newReader)
 }
 
 // FromBytes reads a token index held in memory (tests, fuzzing).

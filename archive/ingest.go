@@ -110,7 +110,6 @@ type Summary struct {
 	Records  int64 // records appended
 	RawLines int64 // lines kept raw because they did not parse
 	Bytes    int64 // raw (possibly compressed) bytes read
-	Text     int64 // bytes of record text archived
 	Elapsed  time.Duration
 }
 
@@ -329,7 +328,6 @@ func (imp *importer) append(rec chunk.Record, end uint64) error {
 		return &writeError{err}
 	}
 	imp.sum.Records++
-	imp.sum.Text += int64(len(rec.Raw))
 	imp.cur.records++
 	imp.cur.consumed = max(imp.cur.consumed, end)
 	return nil

@@ -49,19 +49,11 @@ func usesAttrs(n Node) bool {
 	switch n := n.(type) {
 	case Field:
 		return true
-	case *Field:
-		return true
 	case Not:
-		return usesAttrs(n.X)
-	case *Not:
 		return usesAttrs(n.X)
 	case And:
 		return slices.ContainsFunc(n.Terms, usesAttrs)
-	case *And:
-		return slices.ContainsFunc(n.Terms, usesAttrs)
 	case Or:
-		return slices.ContainsFunc(n.Terms, usesAttrs)
-	case *Or:
 		return slices.ContainsFunc(n.Terms, usesAttrs)
 	}
 	return false

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"glarc/chunk"
 )
@@ -123,7 +124,7 @@ func (c *activeCursor) at(pos uint64) (chunk.Record, chunk.RecordRef, error) {
 		return chunk.Record{}, chunk.RecordRef{}, fmt.Errorf("read %s: %w", c.raw.Name(), err)
 	}
 	loc := attrLoc{off: e.attrOff, n: e.attrLen}
-	c.abuf = append(c.abuf[:0], make([]byte, e.attrLen)...)
+	c.abuf = slices.Grow(c.abuf[:0], int(e.attrLen))[:e.attrLen]
 	if _, err := c.attr.ReadAt(c.abuf, int64(e.attrOff)); err != nil {
 		return chunk.Record{}, chunk.RecordRef{}, fmt.Errorf("read %s: %w", c.attr.Name(), err)
 	}

@@ -134,7 +134,7 @@ const followInterval = 500 * time.Millisecond
 func runFollow(ctx context.Context, e *env, a *archive.Archive, q *query.Query, opt query.Options, out printer, resume *resumePoint) error {
 	w := bufio.NewWriter(e.stdout)
 	var buf []byte
-	print := func(rec *chunk.Record) error {
+	emit := func(rec *chunk.Record) error {
 		buf = out(buf[:0], rec)
 		_, err := w.Write(buf)
 		return err
@@ -173,7 +173,7 @@ func runFollow(ctx context.Context, e *env, a *archive.Archive, q *query.Query, 
 			}
 		}
 		for i := len(recent) - 1; i >= 0; i-- {
-			if err := print(&recent[i]); err != nil {
+			if err := emit(&recent[i]); err != nil {
 				return followErr(ctx, err)
 			}
 		}
@@ -204,7 +204,7 @@ func runFollow(ctx context.Context, e *env, a *archive.Archive, q *query.Query, 
 				return followErr(ctx, err)
 			}
 			if nt.keep(&rec) {
-				if err := print(&rec); err != nil {
+				if err := emit(&rec); err != nil {
 					return followErr(ctx, err)
 				}
 			}

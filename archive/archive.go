@@ -122,6 +122,14 @@ func (a *Archive) endImport() { a.rotateHook.Store(nil) }
 
 // closeImport makes everything durable and closes the manifest.
 func (a *Archive) closeImport() error {
+	return a.commitDurable(func(m *manifest) { m.open = false })
+}
+
+// commitDurable makes every record appended so far durable (the full
+// chunks sealing in the background first, then the active chunk), moves
+// the manifest's mark to the end of the archive, applies change, and
+// writes the manifest.
+func (a *Archive) commitDurable(change func(*manifest)) error {
 	if err := a.chunks.WaitSealed(); err != nil {
 		return err
 	}
@@ -134,7 +142,8 @@ func (a *Archive) closeImport() error {
 	if err != nil {
 		return err
 	}
-	a.manifest.open, a.manifest.mark = false, mark
+	a.manifest.mark = mark
+	change(a.manifest)
 	return a.manifest.write(a.dir)
 }
 

@@ -116,7 +116,7 @@ type Summary struct {
 func (s Summary) String() string {
 	secs := max(s.Elapsed.Seconds(), 1e-9)
 	return fmt.Sprintf("imported %d %s: %d %s, %s in %.2fs (%.1f MB/s), %d %s kept raw, %d skipped as already imported, %d failed",
-		s.Files, plural(s.Files, "file", "files"), s.Records, plural(int(s.Records), "record", "records"), humanBytes(s.Bytes), s.Elapsed.Seconds(),
+		s.Files, plural(s.Files, "file", "files"), s.Records, plural(int(s.Records), "record", "records"), HumanBytes(s.Bytes), s.Elapsed.Seconds(),
 		float64(s.Bytes)/secs/1e6, s.RawLines, plural(int(s.RawLines), "line", "lines"), s.Skipped, s.Failed)
 }
 
@@ -127,7 +127,8 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-func humanBytes(n int64) string {
+// HumanBytes prints a size in binary units (B, KiB, MiB, GiB).
+func HumanBytes(n int64) string {
 	switch {
 	case n >= 1<<30:
 		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
@@ -683,22 +684,9 @@ func (imp *importer) commitSource() error {
 	if cur == nil || cur.records == 0 && cur.entry >= 0 {
 		return nil
 	}
-	a := imp.a
-	if err := a.chunks.WaitSealed(); err != nil {
-		return err
-	}
-	a.manifestMu.Lock()
-	defer a.manifestMu.Unlock()
-	if err := a.chunks.Sync(); err != nil {
-		return err
-	}
-	mark, err := a.chunks.Mark()
-	if err != nil {
-		return err
-	}
-	a.manifest.mark = mark
-	a.manifest.update(cur.entry, cur.fp, cur.consumed, cur.records, cur.name, imp.opts.Now())
-	return a.manifest.write(a.dir)
+	return imp.a.commitDurable(func(m *manifest) {
+		m.update(cur.entry, cur.fp, cur.consumed, cur.records, cur.name, imp.opts.Now())
+	})
 }
 
 // commitRotate runs in Append when the active chunk is full. It takes a

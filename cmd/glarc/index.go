@@ -80,21 +80,8 @@ func (s indexSummary) String() string {
 	secs := max(s.elapsed.Seconds(), 1e-9)
 	return fmt.Sprintf("indexed %s (%s built, %s complete already): %d records, %s of text in %.2fs (%.1f MB/s); indexes %s (%s of the text)",
 		plural(s.chunks, "chunk", "chunks"), plural(s.builds, "index", "indexes"), plural(s.skipped, "chunk", "chunks"),
-		s.records, fmtBytes(s.raw), s.elapsed.Seconds(), float64(s.raw)/secs/1e6,
-		fmtBytes(uint64(s.indexBytes)), percent(uint64(s.indexBytes), s.raw))
-}
-
-// fmtBytes prints a size in binary units.
-func fmtBytes(n uint64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
+		s.records, archive.HumanBytes(int64(s.raw)), s.elapsed.Seconds(), float64(s.raw)/secs/1e6,
+		archive.HumanBytes(s.indexBytes), percent(uint64(s.indexBytes), s.raw))
 }
 
 func percent(part, whole uint64) string {

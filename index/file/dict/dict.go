@@ -15,12 +15,22 @@
 // entries and is cut after the entry that takes it to BlockBytes or more:
 //
 //	block   entry ... | u32 CRC-32C(entries)
-//	entry   uvarint shared | uvarint suffixLen | suffix | uvarint valueLen | value
+//	entry   uvarint shared | uvarint suffixLen | suffix | value field
+//	value field
+//	        uvarint(valueLen<<1) | value        the value inline
+//	        uvarint(ref<<1 | 1)                 the value of an earlier entry
 //
 // Keys are front-coded: the key is the first shared bytes of the previous
 // key in the block followed by suffix; the first entry of a block has
 // shared = 0. Each block is checked against its CRC when it is read, so a
-// lookup touches one block and never the whole section.
+// lookup touches one block and never the whole section (two when the
+// value is a reference).
+//
+// A reference names entry ref%BlockEntries of block ref/BlockEntries,
+// which comes before the referring entry and holds its value inline. The
+// writer refers to the first entry with the same value whenever the
+// reference is shorter: tokens of one log template share a posting list
+// (about a quarter of a token index on a generated syslog corpus).
 //
 // The index section (small, checked when the file is opened):
 //
@@ -91,6 +101,9 @@ type Writer struct {
 	index   []byte // (blockOff, keyOff) pairs
 	first   []byte // first keys blob
 	err     error
+	// shared maps a value stored inline to its entry's reference, so that
+	// a later entry with the same value refers to it.
+	shared map[string]uint64
 }
 
 // NewWriter returns a Writer that writes the blocks section to w.
@@ -126,8 +139,7 @@ func (d *Writer) Add(key, value []byte) error {
 	d.block = binary.AppendUvarint(d.block, uint64(shared))
 	d.block = binary.AppendUvarint(d.block, uint64(len(key)-shared))
 	d.block = append(d.block, key[shared:]...)
-	d.block = binary.AppendUvarint(d.block, uint64(len(value)))
-	d.block = append(d.block, value...)
+	d.block = d.appendValue(d.block, value)
 	d.prev = append(d.prev[:0], key...)
 	d.keys++
 	d.entries++
@@ -136,6 +148,30 @@ func (d *Writer) Add(key, value []byte) error {
 	}
 	return d.err
 }
+
+// appendValue appends the value field of the entry being added: a
+// reference to an earlier entry holding the same value when that is
+// shorter, else the value inline.
+func (d *Writer) appendValue(dst, value []byte) []byte {
+	inline := uvarintLen(uint64(len(value))<<1) + len(value)
+	if ref, ok := d.shared[string(value)]; ok && uvarintLen(ref<<1|1) < inline {
+		return binary.AppendUvarint(dst, ref<<1|1)
+	}
+	if len(value) >= minShared {
+		if d.shared == nil {
+			d.shared = map[string]uint64{}
+		}
+		if _, ok := d.shared[string(value)]; !ok {
+			d.shared[string(value)] = uint64(len(d.index)/IndexEntrySize-1)*BlockEntries + uint64(d.entries)
+		}
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(value))<<1)
+	return append(dst, value...)
+}
+
+// minShared is the shortest value a later entry may refer to (a reference
+// takes at least one byte, usually two or three).
+const minShared = 2
 
 func (d *Writer) flush() {
 	if d.entries == 0 || d.err != nil {
@@ -350,14 +386,32 @@ func (r *Reader) walk(from int, single bool) iter.Seq2[Entry, error] {
 				}
 				key = append(append(key[:0], prev[:shared]...), body[off:off+int(suffix)]...)
 				off += int(suffix)
-				vlen, sz := binary.Uvarint(body[off:])
-				if sz <= 0 || vlen > uint64(len(body)-off-sz) {
+				field, sz := binary.Uvarint(body[off:])
+				if sz <= 0 {
 					yield(Entry{}, bad("bad value length"))
 					return
 				}
 				off += sz
-				value := body[off : off+int(vlen) : off+int(vlen)]
-				off += int(vlen)
+				var value []byte
+				if field&1 == 1 {
+					ref := field >> 1
+					if ref >= uint64(bi)*BlockEntries+uint64(n) {
+						yield(Entry{}, bad("reference %d is not to an earlier entry", ref))
+						return
+					}
+					if value, err = r.value(int(ref/BlockEntries), int(ref%BlockEntries)); err != nil {
+						yield(Entry{}, err)
+						return
+					}
+				} else {
+					vlen := field >> 1
+					if vlen > uint64(len(body)-off) {
+						yield(Entry{}, bad("bad value length"))
+						return
+					}
+					value = body[off : off+int(vlen) : off+int(vlen)]
+					off += int(vlen)
+				}
 				if n == 0 && !bytes.Equal(key, r.firstKey(bi)) {
 					yield(Entry{}, bad("first key differs from the index"))
 					return
@@ -378,4 +432,51 @@ func (r *Reader) walk(from int, single bool) iter.Seq2[Entry, error] {
 			prev = prev[:0]
 		}
 	}
+}
+
+// value returns the inline value of entry n of block bi, which a later
+// entry refers to.
+func (r *Reader) value(bi, n int) ([]byte, error) {
+	body, err := r.block(bi)
+	if err != nil {
+		return nil, err
+	}
+	start, _ := r.entry(bi)
+	for i, off := 0, 0; off < len(body); i++ {
+		bad := func(format string, args ...any) error {
+			return r.corrupt(int64(start)+int64(off), "block %d entry %d: "+format, append([]any{bi, i}, args...)...)
+		}
+		var fields [2]uint64
+		for j := range fields {
+			x, sz := binary.Uvarint(body[off:])
+			if sz <= 0 {
+				return nil, bad("bad key length")
+			}
+			fields[j], off = x, off+sz
+		}
+		if fields[1] > uint64(len(body)-off) {
+			return nil, bad("key lengths %d+%d out of range", fields[0], fields[1])
+		}
+		off += int(fields[1])
+		field, sz := binary.Uvarint(body[off:])
+		if sz <= 0 {
+			return nil, bad("bad value length")
+		}
+		off += sz
+		if field&1 == 1 {
+			if i == n {
+				return nil, bad("referred to entry is itself a reference")
+			}
+			continue
+		}
+		vlen := field >> 1
+		if vlen > uint64(len(body)-off) {
+			return nil, bad("bad value length")
+		}
+		if i == n {
+			return body[off : off+int(vlen) : off+int(vlen)], nil
+		}
+		off += int(vlen)
+	}
+	return nil, r.corrupt(int64(start), "block %d has no entry %d", bi, n)
 }

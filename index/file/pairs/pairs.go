@@ -11,7 +11,8 @@
 // # Layout
 //
 // A container file (index/file/container), type 'v' (attr) or 'p' (kv),
-// version 1, with five sections:
+// version 2 (version 1 had no shared dictionary values), with five
+// sections:
 //
 //	0 meta        u64 records | u32 keys | u32 pairs | u32 flags | u32 zero   (24 B, checked at open)
 //	              flags bit 0: every key is held (no key was left out)
@@ -45,7 +46,7 @@ import (
 
 // Format constants.
 const (
-	Version  byte = 1
+	Version  byte = 2
 	MetaSize      = 24
 	sections      = 5
 	// FlagKeysComplete (meta flags bit 0): no key was left out.

@@ -52,22 +52,22 @@ func TestGolden(t *testing.T) {
 		b := bytes.Join(entries, nil)
 		return append(b, le32(container.Checksum(b))...)
 	}
-	// key entries: shared | suffixLen | suffix | valueLen | keyFlags | posting
+	// key entries: shared | suffixLen | suffix | valueLen<<1 | keyFlags | posting
 	keyBlocks := block(
-		[]byte{0, 1, 'a', 2, 0, 0 << 2},
-		[]byte{0, 4, 'u', 's', 'e', 'r', 3, 0, 0 << 2, 1},
+		[]byte{0, 1, 'a', 2 << 1, 0, 0 << 2},
+		[]byte{0, 4, 'u', 's', 'e', 'r', 3 << 1, 0, 0 << 2, 1},
 	)
 	keyIndex := slices.Concat(le32(2), le32(1), le32(0), le32(0), []byte("a"))
 	// pair keys: uvarint(len(key)) | key | value
 	pairBlocks := block(
-		[]byte{0, 3, 1, 'a', '1', 1, 0 << 2},
-		[]byte{0, 9, 4, 'u', 's', 'e', 'r', 'r', 'o', 'o', 't', 2, 0 << 2, 1},
+		[]byte{0, 3, 1, 'a', '1', 1 << 1, 0 << 2},
+		[]byte{0, 9, 4, 'u', 's', 'e', 'r', 'r', 'o', 'o', 't', 2 << 1, 0 << 2, 1},
 	)
 	pairIndex := slices.Concat(le32(2), le32(1), le32(0), le32(0), []byte{1, 'a', '1'})
 	meta := slices.Concat(le64(2), le32(2), le32(2), le32(uint32(FlagKeysComplete)), le32(0))
 
 	secs := [][]byte{meta, keyBlocks, keyIndex, pairBlocks, pairIndex}
-	want := []byte{'i', 'p', 1, 1}
+	want := []byte{'i', 'p', Version, 1}
 	var table []byte
 	for _, s := range secs {
 		want = append(want, s...)

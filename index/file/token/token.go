@@ -12,8 +12,9 @@
 //
 // # Layout
 //
-// A container file (index/file/container) of type 'k', version 2 (version
-// 1 held IDs as tokens), with five sections:
+// A container file (index/file/container) of type 'k', version 3 (version
+// 2 had no shared dictionary values, version 1 held IDs as tokens), with
+// five sections:
 //
 //	0 meta          u64 records | u32 tokens | u32 long keys      (16 B, checked at open)
 //	1 token blocks  dictionary blocks: index token → posting list (index/file/dict)
@@ -55,7 +56,7 @@ const FileName = "token.idx"
 
 // Format constants.
 const (
-	Version  byte = 2
+	Version  byte = 3
 	MetaSize      = 16
 	sections      = 5
 )

@@ -44,14 +44,15 @@ func TestGolden(t *testing.T) {
 		b := bytes.Join(entries, nil)
 		return append(b, le32(container.Checksum(b))...)
 	}
-	// entry: uvarint shared | uvarint suffixLen | suffix | uvarint valueLen | value
+	// entry: uvarint shared | uvarint suffixLen | suffix | uvarint(valueLen<<1) | value
+	// or, for a value an earlier entry holds: ... | suffix | uvarint(ref<<1 | 1)
 	// value: list encoding, uvarint(first<<2 | 0) then deltas.
 	tokBlocks := block(
-		append([]byte{0, 3, 'b', 'a', 'r', 2}, 0<<2, 1),
-		append([]byte{0, 3, 'f', 'o', 'o', 2}, 0<<2, 1),
+		append([]byte{0, 3, 'b', 'a', 'r', 2 << 1}, 0<<2, 1),
+		[]byte{0, 3, 'f', 'o', 'o', 0<<1 | 1}, // the value of entry 0 of block 0
 	)
 	tokIndex := slices.Concat(le32(2), le32(1), le32(0), le32(0), []byte("bar"))
-	longBlocks := block(append(append([]byte{0, 16}, "averyveryverylon"...), 1, 2<<2))
+	longBlocks := block(append(append([]byte{0, 16}, "averyveryverylon"...), 1<<1, 2<<2))
 	longIndex := slices.Concat(le32(1), le32(1), le32(0), le32(0), []byte("averyveryverylon"))
 	meta := slices.Concat(le64(3), le32(2), le32(1))
 

@@ -182,7 +182,7 @@ func (c *compiler) token(word string) (result, string) {
 }
 
 // blocks answers from the per-block filters: the blocks that may hold all
-// runs.
+// runs (token runs that are not index tokens, and run pairs).
 func (c *compiler) blocks(runs [][]byte) result {
 	bm, err := c.set.Blocks.Candidates(runs)
 	if err != nil {
@@ -214,16 +214,20 @@ func (c *compiler) phrase(text string) (result, string) {
 	return r, fmt.Sprintf("phrase %q%s", text, via)
 }
 
-// wholeRuns intersects the answers for runs that a match holds as whole
-// token runs: the token index for index tokens, the block filters for all
-// runs when some run is not an index token.
+// wholeRuns intersects the answers for runs (token runs and run pairs)
+// that a match holds whole: the token index for index tokens, the block
+// filters for the others (they hold no index tokens, see
+// index/file/blocks).
 func (c *compiler) wholeRuns(runs [][]byte) (result, string) {
 	acc := every
 	var via []string
-	others := false
+	var keys [][]byte // the runs only the block filters answer
 	for _, run := range runs {
-		if !tokenizer.IsIndexToken(run) || c.set.Token == nil {
-			others = true
+		if !tokenizer.IsIndexToken(run) {
+			keys = append(keys, run)
+			continue
+		}
+		if c.set.Token == nil {
 			continue
 		}
 		bm, held, err := c.set.Token.Lookup(run)
@@ -231,7 +235,6 @@ func (c *compiler) wholeRuns(runs [][]byte) (result, string) {
 			return c.fail(err), ""
 		}
 		if !held {
-			others = true
 			continue
 		}
 		if len(via) == 0 {
@@ -239,8 +242,8 @@ func (c *compiler) wholeRuns(runs [][]byte) (result, string) {
 		}
 		acc = and(acc, result{bm: bm})
 	}
-	if others && c.set.Blocks != nil && len(runs) > 0 {
-		acc = and(acc, c.blocks(runs))
+	if len(keys) > 0 && c.set.Blocks != nil {
+		acc = and(acc, c.blocks(keys))
 		via = append(via, "blocks")
 	}
 	acc.exact = acc.bm != nil && acc.bm.IsEmpty()

@@ -42,3 +42,23 @@ func BenchmarkCandidates(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCollect feeds lines to a collector, as the shared index pass
+// does, without reading a chunk.
+func BenchmarkCollect(b *testing.B) {
+	recs := indextest.Generated(50000, 42)
+	var starts []uint64
+	for s := 0; s < len(recs); s += 5000 {
+		starts = append(starts, uint64(s))
+	}
+	b.SetBytes(indextest.RawBytes(recs))
+	for b.Loop() {
+		c := &Collector{records: uint64(len(recs)), starts: starts}
+		for i, rec := range recs {
+			c.AddLine(uint32(i), rec.Raw)
+		}
+		for len(c.filters) < len(c.starts) {
+			c.endBlock()
+		}
+	}
+}

@@ -1,21 +1,34 @@
 // Package blocks keeps one Bloom filter per block of a sealed chunk over
-// every token run of the block (any length, numbers too, lowercased), so
-// that a query for runs the token index does not hold — `173.234.31.186`,
-// `4711`, a UUID — skips the blocks that cannot hold all of them.
+// the token runs that the token index does not hold (numbers, IDs, single
+// letters, runs longer than 16 bytes: every run but an index token) and the
+// run pairs of tokenizer.RunPairs, so that a query for such runs —
+// `173.234.31.186`, `4711`, a UUID — skips the blocks that cannot hold all
+// of them.
 //
 //	ix := blocks.NewIndexer()
 //	err := ix.Build(ctx, meta, cur, chunkDir)            // writes chunkDir/blocks.flt
 //	r, err := blocks.Open(filepath.Join(chunkDir, blocks.FileName))
-//	runs := [][]byte{[]byte("173"), []byte("234"), []byte("31"), []byte("186")}
-//	cand, err := r.Candidates(runs)                      // positions of the blocks to read
+//	keys := [][]byte{[]byte("198"), []byte("51"), []byte("198.51")} // runs and run pairs
+//	cand, err := r.Candidates(keys)                      // positions of the blocks to read
 //
 // Blocks are the cursor's (chunk.BlockLayout), or groups of
 // collect.DefaultBlockRecords positions when it has none.
 //
+// # Keys
+//
+// A block's keys are, for each line of the block, every token run that is
+// not an index token (IsKey: tokenizer.IsIndexToken is false), and every
+// run pair of tokenizer.RunPairs ("198.51", "51.100", "100.23" of an IP
+// address; a pair is never an index token). Index tokens are left out: the
+// token index answers them exactly, and they were about 5% of a block's
+// keys. MayContain and Candidates skip the index tokens they are given, so
+// a query of index tokens alone passes every block.
+//
 // # Layout
 //
-// A container file (index/file/container) of type 'b', version 2 (version
-// 1 had no run pairs), with four sections:
+// A container file (index/file/container) of type 'b', version 3 (version
+// 1 had no run pairs; version 2 held index tokens too and probed with a
+// division), with four sections:
 //
 //	0 meta       u64 records | u32 blocks | u32 hashes (k) | u32 bits per key | u32 zero  (24 B, checked at open)
 //	1 starts     blocks × u64 first position, ascending from 0                         (checked at open)
@@ -23,12 +36,13 @@
 //	3 filters    u64 words; block i's filter is words [off, off+words)                  (each checked when used)
 //
 // A filter of m = 64·words bits holds every distinct key of its block:
-// every token run, and every run pair of tokenizer.RunPairs ("198.51",
-// "51.100", "100.23" of an IP address): with h = Hash(key) and
-// d = rotate(h, 32) | 1, bits (h + i·d) mod m for i in [0, k) are set. Hash is FNV-1a (64-bit) over the ASCII-lowercased key,
+// with h = Hash(key) and d = rotate(h, 32) | 1, bits
+// hi64((h + i·d) mod 2^64 · m) for i in [0, k) are set (hi64: the high 64
+// bits of the 128-bit product, a value in [0, m)); bit b is bit b mod 64 of
+// word b/64. Hash is FNV-1a (64-bit) over the ASCII-lowercased key,
 // finished with the SplitMix64 mixer. words = ceil(n · bits per key / 64),
-// at least 1. With 10 bits per key and k = 7 about 1% of blocks that lack a
-// run still pass.
+// at least 1. With 8 bits per key and k = 6 about 2% of blocks that lack a
+// key still pass.
 package blocks
 
 import (
@@ -55,7 +69,7 @@ const FileName = "blocks.flt"
 
 // Format constants.
 const (
-	Version        byte = 2
+	Version        byte = 3
 	MetaSize            = 24
 	StartSize           = 8
 	DirEntrySize        = 12
@@ -75,17 +89,27 @@ const (
 	secWords  = 3
 )
 
-// Hash is the filter hash of a token run, ASCII case folded.
-func Hash(run []byte) uint64 {
-	h := uint64(14695981039346656037)
-	for _, c := range run {
+// FNV-1a (64-bit) parameters of Hash.
+const (
+	fnvOffset uint64 = 14695981039346656037
+	fnvPrime  uint64 = 1099511628211
+)
+
+// Hash is the filter hash of a key (a token run or a run pair), ASCII
+// case folded: FNV-1a over the lowercased bytes, finished by mix.
+func Hash(key []byte) uint64 {
+	h := fnvOffset
+	for _, c := range key {
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
 		}
-		h ^= uint64(c)
-		h *= 1099511628211
+		h = (h ^ uint64(c)) * fnvPrime
 	}
-	// SplitMix64 finisher: FNV's low bits are weak.
+	return mix(h)
+}
+
+// mix is the SplitMix64 finisher: FNV's low bits are weak.
+func mix(h uint64) uint64 {
 	h ^= h >> 30
 	h *= 0xbf58476d1ce4e5b9
 	h ^= h >> 27
@@ -93,6 +117,11 @@ func Hash(run []byte) uint64 {
 	h ^= h >> 31
 	return h
 }
+
+// IsKey reports whether the filters hold run, a token run or a run pair,
+// when a block holds it: every run pair, and every token run but an index
+// token (tokenizer.IsIndexToken), which the token index answers exactly.
+func IsKey(run []byte) bool { return !tokenizer.IsIndexToken(run) }
 
 // Indexer builds block filters. It is safe for concurrent use.
 type Indexer struct{}
@@ -161,30 +190,58 @@ func (c *Collector) AddLine(pos uint32, line []byte) {
 	AddLine(&c.set, line)
 }
 
-// AddLine adds the keys of line to set: the hash of every token run, and
-// of every pair of neighbouring runs that tokenizer.RunPairs yields.
+// AddLine adds the keys of line to set: the hash of every token run that
+// is not an index token, and of every pair of neighbouring runs that
+// tokenizer.RunPairs yields. It reads line once: a run's hash, its class
+// and its pair's hash (the previous run's FNV state carried over the
+// separator) are computed in the same loop.
 func AddLine(set interface{ Add(uint64) }, line []byte) {
-	prevStart, prevEnd := -1, -1 // previous run, when it is not an index token
+	var prev uint64 // FNV state (unmixed) of the previous run
+	prevEnd := -1   // end of the previous run; -1 when it is an index token or absent
 	for i := 0; i < len(line); {
 		if !tokenizer.IsTokenByte(line[i]) {
 			i++
 			continue
 		}
 		start := i
-		for i < len(line) && tokenizer.IsTokenByte(line[i]) {
-			i++
+		h := fnvOffset
+		letter, digit := false, false
+	scan:
+		for ; i < len(line); i++ {
+			c := line[i]
+			switch {
+			case 'a' <= c && c <= 'z':
+				letter = true
+			case 'A' <= c && c <= 'Z':
+				c += 'a' - 'A'
+				letter = true
+			case '0' <= c && c <= '9':
+				digit = true
+			case c != '-' && c != '_':
+				break scan
+			}
+			h = (h ^ uint64(c)) * fnvPrime
 		}
 		run := line[start:i]
-		set.Add(Hash(run))
-		// The same rule as tokenizer.RunPairs (TestAddLineMatchesRunPairs).
-		if tokenizer.IsIndexToken(run) {
-			prevStart = -1
+		// The same rule as tokenizer.IsIndexToken, with the cheap tests
+		// first (TestAddLineMatchesRunPairs).
+		if n := len(run); letter && n >= tokenizer.MinTokenLen && n <= tokenizer.MaxTokenLen &&
+			(!digit && !tokenizer.IsUUID(run) || digit && tokenizer.IsIndexToken(run)) {
+			prevEnd = -1
 			continue
 		}
-		if prevStart >= 0 && start == prevEnd+1 {
-			set.Add(Hash(line[prevStart:i]))
+		set.Add(mix(h))
+		if prevEnd >= 0 && start == prevEnd+1 {
+			p := (prev ^ uint64(line[prevEnd])) * fnvPrime // the separator, never a letter
+			for _, c := range run {
+				if 'A' <= c && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				p = (p ^ uint64(c)) * fnvPrime
+			}
+			set.Add(mix(p))
 		}
-		prevStart, prevEnd = start, i
+		prev, prevEnd = h, i
 	}
 }
 
@@ -326,9 +383,12 @@ func writeFilters(path string, records uint64, starts []uint64, filters [][]uint
 	return w.Commit()
 }
 
+// probe is the i-th bit of key hash h in a filter of m bits: the high word
+// of (h + i·d)·m, with d = rotate(h, 32) | 1 (a multiply, not a division).
 func probe(h uint64, m uint64, i int) uint64 {
 	d := bits.RotateLeft64(h, 32) | 1
-	return (h + uint64(i)*d) % m
+	hi, _ := bits.Mul64(h+uint64(i)*d, m)
+	return hi
 }
 
 func set(filter []uint64, h uint64, k int) {
@@ -480,15 +540,28 @@ func (r *Reader) Size() int64 { return r.f.Size() }
 // BlockStarts returns the first position of each block.
 func (r *Reader) BlockStarts() []uint64 { return r.starts }
 
-// mayContain tests one block.
-func (r *Reader) mayContain(block int, runs [][]byte) (bool, error) {
+// keyHashes appends the hashes of the keys of runs that the filters hold
+// (IsKey) to dst.
+func keyHashes(dst []uint64, runs [][]byte) []uint64 {
+	for _, run := range runs {
+		if IsKey(run) {
+			dst = append(dst, Hash(run))
+		}
+	}
+	return dst
+}
+
+// mayContain tests one block for every key hash of hs.
+func (r *Reader) mayContain(block int, hs []uint64) (bool, error) {
+	if len(hs) == 0 {
+		return true, nil
+	}
 	b, err := r.filter(block)
 	if err != nil {
 		return true, err
 	}
 	m := uint64(len(b)) / WordSize * 64
-	for _, run := range runs {
-		h := Hash(run)
+	for _, h := range hs {
 		for i := range r.k {
 			p := probe(h, m, i)
 			if binary.LittleEndian.Uint64(b[p/64*WordSize:])&(1<<(p%64)) == 0 {
@@ -499,17 +572,23 @@ func (r *Reader) mayContain(block int, runs [][]byte) (bool, error) {
 	return true, nil
 }
 
-// MayContain reports whether block may hold every run of runs.
+// MayContain reports whether block may hold every run of runs (token
+// runs or run pairs). Index tokens are not held (IsKey) and pass.
 func (r *Reader) MayContain(block int, runs [][]byte) bool {
-	ok, _ := r.mayContain(block, runs)
+	var buf [8]uint64
+	ok, _ := r.mayContain(block, keyHashes(buf[:0], runs))
 	return ok
 }
 
-// Candidates returns the positions of the blocks that may hold every run.
+// Candidates returns the positions of the blocks that may hold every run
+// (token runs or run pairs). Index tokens are not held (IsKey): a query of
+// index tokens alone gets every block.
 func (r *Reader) Candidates(runs [][]byte) (*roaring.Bitmap, error) {
+	var buf [8]uint64
+	hs := keyHashes(buf[:0], runs)
 	out := roaring.New()
 	for i, s := range r.starts {
-		ok, err := r.mayContain(i, runs)
+		ok, err := r.mayContain(i, hs)
 		if err != nil {
 			return nil, err
 		}

@@ -55,8 +55,9 @@ func TestGolden(t *testing.T) {
 	got, err := os.ReadFile(path)
 	require.NoError(t, err)
 
-	// Block 0 holds runs get, 10, 0, 1, ok and the run pairs 10.0, 0.0,
-	// 0.1 (8 keys → 80 bits → 2 words); block 1 holds post (1 word).
+	// Block 0 holds the runs 10, 0, 1 and the run pairs 10.0, 0.0, 0.1
+	// (6 keys → 48 bits → 1 word; get and ok are index tokens, not keys);
+	// block 1 holds no key (post is an index token), still 1 word.
 	bloom := func(words int, keys ...string) []byte {
 		w := make([]uint64, words)
 		m := uint64(64 * words)
@@ -64,7 +65,7 @@ func TestGolden(t *testing.T) {
 			h := Hash([]byte(r))
 			d := bits.RotateLeft64(h, 32) | 1
 			for i := range uint64(6) {
-				b := (h + i*d) % m
+				b, _ := bits.Mul64(h+i*d, m)
 				w[b/64] |= 1 << (b % 64)
 			}
 		}
@@ -74,7 +75,7 @@ func TestGolden(t *testing.T) {
 		}
 		return out
 	}
-	w0, w1 := bloom(1, "get", "10", "0", "1", "ok", "10.0", "0.0", "0.1"), bloom(1, "post")
+	w0, w1 := bloom(1, "10", "0", "1", "10.0", "0.0", "0.1"), bloom(1)
 	meta := slices.Concat(le64(3), le32(2), le32(6), le32(8), le32(0))
 	starts := slices.Concat(le64(0), le64(2))
 	dir := slices.Concat(le32(0), le32(1), le32(container.Checksum(w0)), le32(1), le32(1), le32(container.Checksum(w1)))
@@ -93,10 +94,12 @@ func TestGolden(t *testing.T) {
 }
 
 // TestAddLineMatchesRunPairs pins the build side to tokenizer.RunPairs,
-// which the planner uses on phrases: AddLine adds exactly the runs and the
-// run pairs.
+// which the planner uses on phrases: AddLine adds exactly the runs that are
+// not index tokens and the run pairs.
 func TestAddLineMatchesRunPairs(t *testing.T) {
-	lines := [][]byte{[]byte("from 198.51.100.23 port 22 at 12:34:56, v 1.2 ssh2 3 a-b_c"), []byte(""), []byte("1 2  3")}
+	lines := [][]byte{[]byte("from 198.51.100.23 port 22 at 12:34:56, v 1.2 ssh2 3 a-b_c"), []byte(""), []byte("1 2  3"),
+		[]byte("Ok OK-42 4711a 0x0EB8CCCA ABCDEFAB-ABCD-ABCD-ABCD-ABCDEFABCDEF 6398380c8df505f1 x ssh2.2 a.b-c"),
+		[]byte("aaaaaaaaaaaaaaaa aaaaaaaaaaaaaaaaa -- _ - 1-2 A_B.C:D")}
 	for _, r := range indextest.Generated(2000, 3) {
 		lines = append(lines, r.Raw)
 	}
@@ -112,9 +115,12 @@ func TestAddLineMatchesRunPairs(t *testing.T) {
 		AddLine(&got, line)
 		var want hashSet
 		for _, run := range tokenizer.Runs(line) {
-			want.Add(Hash(run))
+			if IsKey(run) {
+				want.Add(Hash(run))
+			}
 		}
 		for p := range tokenizer.RunPairs(line) {
+			require.True(t, IsKey(p))
 			want.Add(Hash(p))
 		}
 		require.Equal(t, want.n, got.n, "line %q", line)
@@ -228,6 +234,26 @@ func TestSkipsBlocks(t *testing.T) {
 	require.True(t, r.MayContain(99, runs), "a block out of range is read, not skipped")
 }
 
+// TestIndexTokensPass: index tokens are the token index's; the filters
+// hold no key for them and pass them in every block.
+func TestIndexTokensPass(t *testing.T) {
+	path, _ := build(t, indextest.Lines("from 173.234.31.186 port 22", "other 42"), 1)
+	r, err := Open(path)
+	require.NoError(t, err)
+	defer r.Close()
+	for _, k := range []string{"Port", "other", "absent", "web01"} {
+		require.False(t, IsKey([]byte(k)), k)
+		require.True(t, r.MayContain(1, [][]byte{[]byte(k)}), k)
+	}
+	for _, k := range []string{"42", "173.234", "x", "6398380c8df505f1", "aaaaaaaaaaaaaaaaa"} {
+		require.True(t, IsKey([]byte(k)), k)
+	}
+	require.False(t, r.MayContain(0, [][]byte{[]byte("port"), []byte("42")}))
+	cand, err := r.Candidates([][]byte{[]byte("absent")})
+	require.NoError(t, err)
+	require.Equal(t, uint64(2), cand.GetCardinality())
+}
+
 func TestEmptyChunk(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, FileName)
@@ -241,7 +267,7 @@ func TestEmptyChunk(t *testing.T) {
 func exercise(r *Reader, runs [][]byte) ([]bool, error) {
 	var out []bool
 	for b := range r.BlockStarts() {
-		ok, err := r.mayContain(b, runs)
+		ok, err := r.mayContain(b, keyHashes(nil, runs))
 		if err != nil {
 			return nil, err
 		}
@@ -260,7 +286,7 @@ func TestEveryFlipDetected(t *testing.T) {
 			bad[i] ^= mask
 			r, err := FromBytes("bad", bad)
 			if err == nil {
-				_, err = exercise(r, [][]byte{[]byte("error")})
+				_, err = exercise(r, [][]byte{[]byte("42")})
 			}
 			require.Error(t, err, "flip %#x at byte %d undetected", mask, i)
 			if !errors.Is(err, index.ErrCorrupt) && !errors.Is(err, index.ErrIncomplete) {

@@ -104,7 +104,14 @@ func Open(dir string, opts Options) (*Archive, error) {
 }
 
 // beginImport marks the manifest open at the current end of the archive.
+// Unless the import appends through the active chunk (NoSeal), it seals an
+// active chunk left by an earlier writer and starts a bulk writer.
 func (a *Archive) beginImport(imp *importer) error {
+	if !imp.opts.NoSeal {
+		if err := a.chunks.Seal(); err != nil && !errors.Is(err, chunk.ErrNoActiveChunk) {
+			return err
+		}
+	}
 	mark, err := a.chunks.Mark()
 	if err != nil {
 		return err
@@ -112,6 +119,12 @@ func (a *Archive) beginImport(imp *importer) error {
 	a.manifest.open, a.manifest.mark = true, mark
 	if err := a.manifest.write(a.dir); err != nil {
 		return err
+	}
+	if !imp.opts.NoSeal {
+		if imp.bulk, err = a.chunks.Bulk(file.BulkOptions{BeforeSeal: imp.commitSeal}); err != nil {
+			return err
+		}
+		return nil
 	}
 	hook := imp.commitRotate
 	a.rotateHook.Store(&hook)
@@ -121,8 +134,19 @@ func (a *Archive) beginImport(imp *importer) error {
 func (a *Archive) endImport() { a.rotateHook.Store(nil) }
 
 // closeImport makes everything durable and closes the manifest.
-func (a *Archive) closeImport() error {
-	return a.commitDurable(func(m *manifest) { m.open = false })
+func (a *Archive) closeImport(imp *importer) error {
+	if imp.bulk != nil {
+		if err := imp.bulk.Close(); err != nil {
+			return err
+		}
+	}
+	pending := imp.pending
+	imp.pending = nil
+	now := imp.opts.Now()
+	return a.commitDurable(func(m *manifest) {
+		applyProgress(m, pending, now)
+		m.open = false
+	})
 }
 
 // commitDurable makes every record appended so far durable (the full

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -84,7 +85,9 @@ type ImportOptions struct {
 	Progress func(Progress)
 	// Now is the clock for IngestTS (nil: time.Now).
 	Now func() time.Time
-	// NoSeal leaves the last active chunk unsealed at the end.
+	// NoSeal leaves the last active chunk unsealed at the end. It also
+	// makes the import append through the active chunk instead of sealing
+	// chunks straight from memory.
 	NoSeal bool
 	// Force imports sources again even when the manifest says they were
 	// imported already.
@@ -189,7 +192,7 @@ func (a *Archive) Import(ctx context.Context, sources []Source, opts ImportOptio
 			errs = append(errs, &SourceError{Source: src.Name, Err: err})
 		}
 	}
-	if err := a.closeImport(); err != nil {
+	if err := a.closeImport(imp); err != nil {
 		errs = append(errs, err)
 	} else if !opts.NoSeal {
 		if err := a.chunks.Seal(); err != nil && !errors.Is(err, chunk.ErrNoActiveChunk) {
@@ -222,6 +225,14 @@ type importer struct {
 	sum  Summary
 	read atomic.Int64
 	cur  *sourceProgress // the source being imported, nil between sources
+	// bulk, unless NoSeal is set, seals chunks straight from memory.
+	bulk *file.BulkWriter
+	// pending are the sources finished since the last chunk was handed to
+	// sealing: their progress is committed with the next chunk.
+	pending []sourceProgress
+	// done are the sources finished in this import, so a source given
+	// twice is skipped before its first copy is committed.
+	done []sourceProgress
 }
 
 // sourceProgress tracks what of one source is in the archive.
@@ -268,11 +279,10 @@ func (imp *importer) importSource(ctx context.Context, src Source) error {
 	}
 	head = bytes.Clone(head)
 	cur := &sourceProgress{name: src.Name, entry: -1, fp: fingerprintOf(head)}
-	if i, ok := imp.a.manifest.lookup(head); ok && !imp.opts.Force {
-		e := imp.a.manifest.entries[i]
-		cur.entry, cur.consumed, cur.records = i, e.consumed, e.records
+	if prev, ok := imp.lookup(head); ok && !imp.opts.Force {
+		cur.entry, cur.consumed, cur.records = prev.entry, prev.consumed, prev.records
 		var last lastByte
-		n, err := io.CopyN(&last, br, int64(e.consumed))
+		n, err := io.CopyN(&last, br, int64(prev.consumed))
 		if err != nil && !errors.Is(err, io.EOF) {
 			return err
 		}
@@ -286,7 +296,7 @@ func (imp *importer) importSource(ctx context.Context, src Source) error {
 				cur.consumed += uint64(skip)
 			}
 		}
-		if _, perr := br.Peek(1); uint64(n) < e.consumed || errors.Is(perr, io.EOF) {
+		if _, perr := br.Peek(1); uint64(n) < prev.consumed || errors.Is(perr, io.EOF) {
 			imp.sum.Skipped++
 			return nil
 		}
@@ -325,7 +335,11 @@ func (imp *importer) importSource(ctx context.Context, src Source) error {
 // append appends one record; end is the source offset just past the data
 // it came from, recorded in the manifest at the next commit.
 func (imp *importer) append(rec chunk.Record, end uint64) error {
-	if _, err := imp.a.chunks.Append(rec); err != nil {
+	if imp.bulk != nil {
+		if err := imp.bulk.Append(&rec); err != nil {
+			return &writeError{err}
+		}
+	} else if _, err := imp.a.chunks.Append(rec); err != nil {
 		return &writeError{err}
 	}
 	imp.sum.Records++
@@ -684,6 +698,12 @@ func (imp *importer) commitSource() error {
 	if cur == nil || cur.records == 0 && cur.entry >= 0 {
 		return nil
 	}
+	if imp.bulk != nil {
+		// Committed with the chunk that holds its last record.
+		imp.pending = append(imp.pending, *cur)
+		imp.done = append(imp.done, *cur)
+		return nil
+	}
 	return imp.a.commitDurable(func(m *manifest) {
 		m.update(cur.entry, cur.fp, cur.consumed, cur.records, cur.name, imp.opts.Now())
 	})
@@ -726,4 +746,53 @@ func binaryLooking(b []byte) bool {
 		}
 	}
 	return !utf8.Valid(b) && odd*10 > len(b)/10 || odd*4 > len(b)
+}
+
+// lookup finds what was imported before from a source starting with head:
+// in this import (a source given twice), else in the manifest.
+func (imp *importer) lookup(head []byte) (sourceProgress, bool) {
+	a := imp.a
+	a.manifestMu.Lock()
+	i, ok := a.manifest.lookup(head)
+	var prev sourceProgress
+	if ok {
+		e := a.manifest.entries[i]
+		prev = sourceProgress{name: e.name, entry: i, fp: e.fp, consumed: e.consumed, records: e.records}
+	}
+	a.manifestMu.Unlock()
+	for _, d := range slices.Backward(imp.done) {
+		if int(d.fp.n) <= len(head) && (!ok || d.fp.n >= prev.fp.n) && fingerprintOf(head[:d.fp.n]) == d.fp {
+			return d, true
+		}
+	}
+	return prev, ok
+}
+
+// commitSeal runs in the bulk writer when a chunk is full: every record
+// so far is in it or in an earlier chunk. It takes the progress of the
+// sources finished since the last chunk and of the current one, and
+// returns the commit the sealing goroutine runs once the chunk is sealed
+// and durable: the manifest's mark moves to the end of the chunk.
+func (imp *importer) commitSeal(full chunk.ChunkMeta) func() error {
+	a := imp.a
+	mark := file.Mark{Chunk: full.ID, Records: full.Records}
+	updates := imp.pending
+	imp.pending = nil
+	if cur := imp.cur; cur != nil && cur.records > 0 {
+		updates = append(updates, *cur)
+	}
+	now := imp.opts.Now()
+	return func() error {
+		a.manifestMu.Lock()
+		defer a.manifestMu.Unlock()
+		a.manifest.mark = mark
+		applyProgress(a.manifest, updates, now)
+		return a.manifest.write(a.dir)
+	}
+}
+
+func applyProgress(m *manifest, updates []sourceProgress, now time.Time) {
+	for _, u := range updates {
+		m.update(u.entry, u.fp, u.consumed, u.records, u.name, now)
+	}
 }

@@ -373,20 +373,24 @@ func recoverActive(dir string, id chunk.ChunkID) (*activeState, error) {
 // sortedOrder returns the entries' indexes in record time order, ties in
 // append order.
 func sortedOrder(entries []idxEntry) []uint32 {
-	return sortedOrderOf(len(entries), func(i uint32) *idxEntry { return &entries[i] })
+	return sortedOrderOf(len(entries), func(i uint32) int64 { return entries[i].time() })
 }
 
-func sortedOrderOf(n int, at func(uint32) *idxEntry) []uint32 {
+// sortedOrderOf returns 0..n-1 in the order of time, ties in append order.
+func sortedOrderOf(n int, time func(uint32) int64) []uint32 {
 	order := make([]uint32, n)
 	sorted := true
+	var prev int64
 	for i := range order {
 		order[i] = uint32(i)
-		if i > 0 && at(uint32(i)).time() < at(uint32(i-1)).time() {
+		t := time(uint32(i))
+		if i > 0 && t < prev {
 			sorted = false
 		}
+		prev = t
 	}
 	if !sorted {
-		slices.SortStableFunc(order, func(a, b uint32) int { return cmpInt64(at(a).time(), at(b).time()) })
+		slices.SortStableFunc(order, func(a, b uint32) int { return cmpInt64(time(a), time(b)) })
 	}
 	return order
 }

@@ -123,4 +123,15 @@
 // Sealing writes chunks/<id>.tmp/chunk.dat, fsyncs it and the directory,
 // renames the directory to chunks/<id>, fsyncs chunks/, then removes the
 // active copy.
+//
+// # Bulk writing
+//
+// A BulkWriter (Manager.Bulk, used by import) writes no active chunk: it
+// keeps one chunk's records in memory (raw text back to back, attribute
+// sets shared as in attr.log, a 40-byte entry per record) and, when the
+// chunk is full, seals it exactly as above, from memory. Its records are
+// durable only once the chunk is sealed; the caller's commit
+// (BulkOptions.BeforeSeal) runs after that, so a crash before it leaves a
+// sealed chunk that the caller's bookkeeping does not cover, which it
+// removes with Options.Rollback.
 package file

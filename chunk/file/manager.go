@@ -337,9 +337,12 @@ func (m *Manager) rotate(commit func() error) error {
 // sealJob is a chunk to seal: a full writer to close first, or the state
 // of a chunk recovered at open.
 type sealJob struct {
-	id     chunk.ChunkID
-	w      *activeWriter
-	st     *activeState
+	id chunk.ChunkID
+	w  *activeWriter
+	st *activeState
+	// bulk, when set instead of w and st, is a bulk writer's chunk in
+	// memory; commit runs once it is sealed.
+	bulk   *bulkChunk
 	commit func() error
 	// durable is closed once w's records are fsynced (or that failed).
 	durable chan struct{}
@@ -373,6 +376,9 @@ func (m *Manager) sealLoop() {
 
 // sealJob makes a full chunk durable, runs its commit, and seals it.
 func (m *Manager) sealJob(j sealJob) (chunk.ChunkMeta, error) {
+	if j.bulk != nil {
+		return m.sealBulk(j.bulk, j.commit)
+	}
 	st := j.st
 	if j.w != nil {
 		err := j.w.close()

@@ -1,14 +1,12 @@
 package file
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
-	"sync"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -41,157 +39,9 @@ func sealActive(st *activeState, dstDir string, blockBytes int, enc encoders) (m
 	if fi, err := raw.Stat(); err != nil || uint64(fi.Size()) < st.rawSize || uint64(len(attrMap)) < st.attrSize {
 		return meta, &CorruptError{Path: st.dir, Section: "active logs", Reason: "shorter than their committed entries"}
 	}
-	rawR := &windowReader{f: raw}
-
-	tmp := dstDir + ".tmp"
-	if err := os.RemoveAll(tmp); err != nil {
-		return meta, err
-	}
-	if err := os.MkdirAll(tmp, 0o755); err != nil {
-		return meta, err
-	}
-	defer func() {
-		if err != nil {
-			os.RemoveAll(tmp)
-		}
-	}()
-	f, err := os.OpenFile(filepath.Join(tmp, SealedName), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return meta, err
-	}
-	defer func() {
-		if f != nil {
-			f.Close()
-		}
-	}()
-	w := bufio.NewWriterSize(f, 1<<20)
-	h := header(TypeSealed, VersionSealed, FlagComplete)
-	if _, err := w.Write(h[:]); err != nil {
-		return meta, err
-	}
-	// Blocks are built here in order, compressed by sealWorkers goroutines
-	// and written in order by one more.
-	off := uint64(HeaderSize)
-	var (
-		index    []byte
-		blocks   uint32
-		writeErr error
-		wg       sync.WaitGroup
-	)
-	jobs := make(chan *blockJob, sealWorkers)
-	order := make(chan *blockJob, 2*sealWorkers)
-	for range sealWorkers {
-		wg.Go(func() {
-			for j := range jobs {
-				j.comp = enc.meta.EncodeAll(j.meta, nil)
-				j.metaCLen = len(j.comp)
-				j.comp = enc.text.EncodeAll(j.text, j.comp)
-				close(j.done)
-			}
-		})
-	}
-	var writer sync.WaitGroup
-	writer.Go(func() {
-		for j := range order {
-			<-j.done
-			if writeErr != nil {
-				continue // drain
-			}
-			e := blockEntry{off: off, clen: uint32(len(j.comp)), ulen: uint32(len(j.text)), records: j.records,
-				sum: crc(j.comp), minTS: j.minTS, maxTS: j.maxTS, metaCLen: uint32(j.metaCLen), metaULen: uint32(len(j.meta))}
-			var eb [BlockEntrySize]byte
-			e.put(eb[:])
-			index = append(index, eb[:]...)
-			if _, err := w.Write(j.comp); err != nil {
-				writeErr = err
-				continue
-			}
-			off += uint64(len(j.comp))
-			blocks++
-		}
-	})
-	stopped := false
-	stop := func() error {
-		if !stopped {
-			stopped = true
-			close(jobs)
-			close(order)
-			wg.Wait()
-			writer.Wait()
-		}
-		return writeErr
-	}
-	defer stop()
-	bb := newBlockBuilder()
-	flushBlock := func() error {
-		if bb.len() == 0 {
-			return nil
-		}
-		j := &blockJob{meta: bb.appendMeta(nil), text: slices.Clone(bb.raw), records: uint32(bb.len()),
-			minTS: bb.minTS, maxTS: bb.maxTS, done: make(chan struct{})}
-		if len(j.meta) > maxBlockPayload || len(j.text) > maxBlockPayload {
-			return fmt.Errorf("block of %d+%d bytes exceeds the %d byte limit", len(j.meta), len(j.text), maxBlockPayload)
-		}
-		order <- j
-		jobs <- j
-		bb.reset()
-		return nil
-	}
-	for _, i := range sortedOrderOf(st.count(), st.at) {
-		e := st.at(i)
-		rawB, err := rawR.read(e.rawOff, e.rawLen)
-		if err != nil {
-			return meta, err
-		}
-		attrB := attrMap[e.attrOff : e.attrOff+uint64(e.attrLen)]
-		if bb.len() > 0 && len(bb.raw)+len(rawB) > blockBytes {
-			if err := flushBlock(); err != nil {
-				return meta, err
-			}
-		}
-		if err := bb.add(e.src, e.ingest, e.wrte, attrB, rawB); err != nil {
-			return meta, &CorruptError{Path: filepath.Join(st.dir, AttrLogName), Section: "attribute set",
-				Offset: int64(e.attrOff), Reason: err.Error()}
-		}
-	}
-	if err := flushBlock(); err != nil {
-		return meta, err
-	}
-	if err := stop(); err != nil {
-		return meta, err
-	}
-	tr := trailer{id: st.id, records: uint64(st.count()), minTS: st.minTS, maxTS: st.maxTS,
-		rawBytes: st.rawSize - HeaderSize, indexOff: off, blocks: blocks, indexCRC: crc(index)}
-	var tb [TrailerSize]byte
-	tr.put(tb[:])
-	if _, err := w.Write(index); err != nil {
-		return meta, err
-	}
-	if _, err := w.Write(tb[:]); err != nil {
-		return meta, err
-	}
-	if err := w.Flush(); err != nil {
-		return meta, err
-	}
-	if err := f.Sync(); err != nil {
-		return meta, err
-	}
-	err = f.Close()
-	f = nil
-	if err != nil {
-		return meta, err
-	}
-	if err := syncDir(tmp); err != nil {
-		return meta, err
-	}
-	if err := os.Rename(tmp, dstDir); err != nil {
-		return meta, err
-	}
-	if err := syncDir(filepath.Dir(dstDir)); err != nil {
-		return meta, err
-	}
-	size := off + uint64(len(index)) + TrailerSize
-	return tr.meta(size), nil
+	in := &activeInput{st: st, raw: &windowReader{f: raw}, attrMap: attrMap}
+	return writeSealed(in, sealChunk{id: st.id, minTS: st.minTS, maxTS: st.maxTS, rawBytes: st.rawSize - HeaderSize},
+		dstDir, blockBytes, enc)
 }
 
 func (t *trailer) meta(fileSize uint64) chunk.ChunkMeta {

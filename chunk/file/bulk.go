@@ -1,0 +1,289 @@
+package file
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"glarc/chunk"
+)
+
+// ErrActiveChunk means a bulk writer was asked for while the manager has an
+// active chunk: seal it first.
+var ErrActiveChunk = errors.New("data directory has an active chunk")
+
+// ErrBulkClosed is returned by a BulkWriter after Close.
+var ErrBulkClosed = errors.New("bulk writer closed")
+
+// bulkBuffers is how many chunks a bulk writer holds in memory. With one,
+// appending waits while the full chunk is sealed; the seal keeps both
+// cores busy compressing, and memory stays at one chunk's raw text (two
+// made the heap overflow its limit and the GC thrash).
+const bulkBuffers = 1
+
+// bulkClockEvery is how many records share one reading of the clock for
+// WriteTS (kept to the millisecond anyway).
+const bulkClockEvery = 256
+
+// BulkOptions configure a BulkWriter.
+type BulkOptions struct {
+	// BeforeSeal, if set, is called by Append (and Close) when a chunk is
+	// full, before it is handed to sealing. The commit function it returns
+	// (if not nil) is called from the sealing goroutine once the chunk is
+	// sealed and durable, before OnSealed; its error fails the seal.
+	BeforeSeal func(full chunk.ChunkMeta) (commit func() error)
+}
+
+// BulkWriter appends records straight into sealed chunks: a chunk's records
+// are kept in memory until it is full, then sorted, compressed and written
+// as chunks/<id>/chunk.dat, with no active chunk on disk. Records are
+// durable only once their chunk is sealed, so a caller that needs crash
+// safety commits its own bookkeeping from BulkOptions.BeforeSeal (the
+// importer's manifest does). Memory is bounded by one chunk's raw text.
+//
+// A BulkWriter is not safe for concurrent use, and the manager takes no
+// other appends while it is open.
+type BulkWriter struct {
+	m      *Manager
+	opts   BulkOptions
+	limit  int64 // raw bytes per chunk
+	cur    *bulkChunk
+	free   chan *bulkChunk
+	made   int
+	closed bool
+	// wts is the WriteTS of the next records, read every bulkClockEvery.
+	wts     int64
+	clockIn int
+	scratch []byte
+}
+
+// Bulk returns a writer that seals chunks straight from memory. The
+// manager must have no active chunk (ErrActiveChunk).
+func (m *Manager) Bulk(opts BulkOptions) (*BulkWriter, error) {
+	if m.opts.ReadOnly {
+		return nil, chunk.ErrReadOnly
+	}
+	m.appendMu.Lock()
+	defer m.appendMu.Unlock()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, chunk.ErrClosed
+	}
+	if m.active != nil {
+		return nil, ErrActiveChunk
+	}
+	return &BulkWriter{m: m, opts: opts, limit: min(m.opts.MaxChunkBytes, maxBulkChunk),
+		free: make(chan *bulkChunk, bulkBuffers)}, nil
+}
+
+// maxBulkChunk keeps offsets inside a bulk chunk within 32 bits.
+const maxBulkChunk = 1 << 31
+
+// bulkEntry is one record of a chunk in memory.
+type bulkEntry struct {
+	rawOff, rawLen    uint32
+	attrOff, attrLen  uint32
+	src, ingest, wrte int64
+}
+
+// bulkChunk is a chunk being filled in memory, then sealed.
+type bulkChunk struct {
+	id           chunk.ChunkID
+	raw          []byte
+	attrs        []byte // attribute sets; records with recently seen sets share one
+	ents         []bulkEntry
+	cache        map[string]uint32 // attribute set -> offset in attrs
+	minTS, maxTS int64
+	free         chan *bulkChunk // where the chunk goes once sealed
+}
+
+func (c *bulkChunk) count() int          { return len(c.ents) }
+func (c *bulkChunk) time(i uint32) int64 { return recordTime(c.ents[i].src, c.ents[i].ingest) }
+
+func (c *bulkChunk) record(i uint32) (src, ingest, wrte int64, attrs, raw []byte, err error) {
+	e := &c.ents[i]
+	return e.src, e.ingest, e.wrte, c.attrs[e.attrOff : e.attrOff+e.attrLen], c.raw[e.rawOff : e.rawOff+e.rawLen], nil
+}
+
+func (c *bulkChunk) attrError(i uint32, err error) error {
+	return fmt.Errorf("chunk %s: record %d: attribute set: %w", c.id, i, err)
+}
+
+func (c *bulkChunk) meta() chunk.ChunkMeta {
+	m := chunk.ChunkMeta{ID: c.id, Records: uint64(len(c.ents)), RawBytes: uint64(len(c.raw)),
+		StoredBytes: uint64(len(c.raw) + len(c.attrs))}
+	if len(c.ents) > 0 {
+		m.MinTS, m.MaxTS = decTime(c.minTS), decTime(c.maxTS)
+	}
+	return m
+}
+
+// release returns a sealed chunk's buffers to its writer.
+func (c *bulkChunk) release() {
+	c.raw, c.attrs, c.ents = c.raw[:0], c.attrs[:0], c.ents[:0]
+	clear(c.cache)
+	select {
+	case c.free <- c:
+	default:
+	}
+}
+
+// Append adds a record; its WriteTS is set by the writer.
+func (w *BulkWriter) Append(rec *chunk.Record) error {
+	var err error
+	if w.scratch, err = rec.Attrs.AppendBinary(w.scratch[:0]); err != nil {
+		return err
+	}
+	return w.AppendEncoded(rec.SourceTS, rec.IngestTS, w.scratch, rec.Raw)
+}
+
+// AppendEncoded adds a record whose attributes are already in their
+// chunk.Attributes binary encoding (keys in byte order). It keeps neither
+// slice.
+func (w *BulkWriter) AppendEncoded(source, ingest time.Time, attrs, raw []byte) error {
+	if w.closed {
+		return ErrBulkClosed
+	}
+	if uint64(len(raw)) >= maxBulkChunk || uint64(len(attrs)) >= maxBulkChunk {
+		return fmt.Errorf("record of %d bytes is too large", len(raw)+len(attrs))
+	}
+	c := w.cur
+	if c != nil && len(c.ents) > 0 && (int64(len(c.raw)+len(raw)) > w.limit || int64(len(c.attrs)+len(attrs)) > w.limit) {
+		if err := w.rotate(); err != nil {
+			return err
+		}
+		c = nil
+	}
+	if c == nil {
+		var err error
+		if c, err = w.next(); err != nil {
+			return err
+		}
+	}
+	if w.clockIn == 0 {
+		w.wts = encTime(w.m.opts.Now().Truncate(time.Millisecond))
+		w.clockIn = bulkClockEvery
+	}
+	w.clockIn--
+	off, ok := c.cache[string(attrs)]
+	if !ok {
+		off = uint32(len(c.attrs))
+		c.attrs = append(c.attrs, attrs...)
+		if len(c.cache) >= attrCacheSize {
+			clear(c.cache)
+		}
+		c.cache[string(attrs)] = off
+	}
+	e := bulkEntry{rawOff: uint32(len(c.raw)), rawLen: uint32(len(raw)), attrOff: off, attrLen: uint32(len(attrs)),
+		src: encTime(source), ingest: encTime(ingest), wrte: w.wts}
+	c.raw = append(c.raw, raw...)
+	c.ents = append(c.ents, e)
+	t := recordTime(e.src, e.ingest)
+	if len(c.ents) == 1 || t < c.minTS {
+		c.minTS = t
+	}
+	if len(c.ents) == 1 || t > c.maxTS {
+		c.maxTS = t
+	}
+	return nil
+}
+
+// next starts a chunk in a free buffer, waiting for a seal to return one
+// when both are in use.
+func (w *BulkWriter) next() (*bulkChunk, error) {
+	var c *bulkChunk
+	select {
+	case c = <-w.free:
+	default:
+		if w.made < bulkBuffers {
+			w.made++
+			c = &bulkChunk{cache: make(map[string]uint32), free: w.free, raw: make([]byte, 0, w.limit)}
+		} else {
+			c = <-w.free // every sealed chunk comes back, sealed or failed
+		}
+	}
+	if err := w.m.sealError(); err != nil {
+		w.free <- c
+		return nil, err
+	}
+	w.m.appendMu.Lock()
+	c.id = w.m.ids.Next()
+	w.m.appendMu.Unlock()
+	w.cur = c
+	return c, nil
+}
+
+// sealError returns the first sealing error.
+func (m *Manager) sealError() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.sealErr
+}
+
+// rotate hands the current chunk to sealing.
+func (w *BulkWriter) rotate() error {
+	c := w.cur
+	w.cur = nil
+	if c == nil || len(c.ents) == 0 {
+		if c != nil {
+			c.release()
+		}
+		return nil
+	}
+	if err := w.m.sealError(); err != nil {
+		return err
+	}
+	var commit func() error
+	if w.opts.BeforeSeal != nil {
+		commit = w.opts.BeforeSeal(c.meta())
+	}
+	w.m.mu.Lock()
+	w.m.sealing[c.id] = true
+	w.m.mu.Unlock()
+	w.m.queueSeal(sealJob{id: c.id, bulk: c, commit: commit})
+	return nil
+}
+
+// Flush seals what has been appended so far (as a chunk of its own, even
+// when it is small) and waits until every chunk of the writer is sealed.
+func (w *BulkWriter) Flush() error {
+	if w.closed {
+		return ErrBulkClosed
+	}
+	if err := w.rotate(); err != nil {
+		return err
+	}
+	return w.m.WaitSealed()
+}
+
+// Close seals what remains and waits for it. The writer cannot be used
+// afterwards; the manager can.
+func (w *BulkWriter) Close() error {
+	if w.closed {
+		return nil
+	}
+	err := w.Flush()
+	w.closed = true
+	return err
+}
+
+// sealBulk seals a bulk writer's chunk, then runs its commit, and returns
+// the buffers to the writer whatever happened.
+func (m *Manager) sealBulk(c *bulkChunk, commit func() error) (chunk.ChunkMeta, error) {
+	defer c.release()
+	start := time.Now()
+	meta, err := writeSealed(c, sealChunk{id: c.id, minTS: c.minTS, maxTS: c.maxTS, rawBytes: uint64(len(c.raw))},
+		m.ChunkDir(c.id), m.opts.BlockBytes, m.enc)
+	if err != nil {
+		return meta, fmt.Errorf("seal chunk %s: %w", c.id, err)
+	}
+	if commit != nil {
+		if err := commit(); err != nil {
+			return meta, fmt.Errorf("seal chunk %s: commit: %w", c.id, err)
+		}
+	}
+	m.log.Debug("sealed chunk", "chunk", c.id.String(), "records", meta.Records,
+		"raw_bytes", meta.RawBytes, "stored_bytes", meta.StoredBytes, "took", time.Since(start))
+	return meta, nil
+}

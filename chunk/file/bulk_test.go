@@ -1,0 +1,116 @@
+package file
+
+import (
+	"cmp"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"glarc/chunk"
+)
+
+func TestBulkWriter(t *testing.T) {
+	dir := t.TempDir()
+	m := openTest(t, dir, Options{Now: testClock(), MaxChunkBytes: 4000, BlockBytes: 500})
+	var commits []chunk.ChunkMeta
+	bw, err := m.Bulk(BulkOptions{BeforeSeal: func(full chunk.ChunkMeta) func() error {
+		return func() error {
+			// The chunk is sealed and durable when its commit runs.
+			meta, err := readSealedMeta(filepath.Join(m.ChunkDir(full.ID), SealedName))
+			require.NoError(t, err)
+			require.Equal(t, full.Records, meta.Records)
+			require.Equal(t, full.RawBytes, meta.RawBytes)
+			commits = append(commits, full)
+			return nil
+		}
+	}})
+	require.NoError(t, err)
+	rng := rand.New(rand.NewPCG(3, 4))
+	const n = 500
+	want := make(map[string]chunk.Record, n)
+	for i := range n {
+		// Nearly in time order, with some records out of place.
+		ts := t0.Add(time.Duration(i)*time.Second - time.Duration(rng.IntN(5))*time.Second)
+		rec := mkRecord(i, ts)
+		if i%10 == 0 {
+			rec.Attrs = nil
+		}
+		want[string(rec.Raw)] = rec
+		require.NoError(t, bw.Append(&rec))
+	}
+	require.NoError(t, bw.Close())
+	require.ErrorIs(t, bw.Append(&chunk.Record{Raw: []byte("x")}), ErrBulkClosed)
+	list, err := m.List()
+	require.NoError(t, err)
+	require.Greater(t, len(list), 5)
+	require.Equal(t, len(list), len(commits))
+	_, statErr := os.Stat(filepath.Join(dir, ActiveDirName, list[0].ID.String()))
+	require.ErrorIs(t, statErr, os.ErrNotExist)
+	seen := 0
+	for i, meta := range list {
+		require.True(t, meta.Sealed)
+		require.Equal(t, commits[i].ID, meta.ID)
+		recs := collect(t, m, meta.ID, false)
+		require.Len(t, recs, int(meta.Records))
+		for j, r := range recs {
+			if j > 0 {
+				require.False(t, r.Time().Before(recs[j-1].Time()), "time order")
+			}
+			w, ok := want[string(r.Raw)]
+			require.True(t, ok, "%q", r.Raw)
+			require.True(t, w.SourceTS.Equal(r.SourceTS))
+			require.True(t, w.IngestTS.Equal(r.IngestTS))
+			require.Equal(t, len(w.Attrs), len(r.Attrs))
+			for k, v := range w.Attrs {
+				require.Equal(t, v, r.Attrs[k])
+			}
+			require.False(t, r.WriteTS.IsZero())
+			seen++
+		}
+	}
+	require.Equal(t, n, seen)
+	require.NoError(t, m.Close())
+	// Reopened, the archive holds the same chunks and verifies.
+	m2 := openTest(t, dir, Options{})
+	list2, err := m2.List()
+	require.NoError(t, err)
+	require.Equal(t, list, list2)
+}
+
+func TestBulkWriterNeedsNoActiveChunk(t *testing.T) {
+	m := openTest(t, t.TempDir(), Options{Now: testClock()})
+	_, err := m.Append(mkRecord(1, t0))
+	require.NoError(t, err)
+	_, err = m.Bulk(BulkOptions{})
+	require.ErrorIs(t, err, ErrActiveChunk)
+	require.NoError(t, m.Seal())
+	bw, err := m.Bulk(BulkOptions{})
+	require.NoError(t, err)
+	rec := mkRecord(2, t0.Add(time.Second))
+	require.NoError(t, bw.Append(&rec))
+	require.NoError(t, bw.Close())
+	list, err := m.List()
+	require.NoError(t, err)
+	require.Len(t, list, 2)
+	require.Less(t, string(list[0].ID[:]), string(list[1].ID[:]))
+}
+
+func TestBulkWriterCommitError(t *testing.T) {
+	m := openTest(t, t.TempDir(), Options{Now: testClock(), MaxChunkBytes: 1000})
+	bw, err := m.Bulk(BulkOptions{BeforeSeal: func(chunk.ChunkMeta) func() error {
+		return func() error { return os.ErrPermission }
+	}})
+	require.NoError(t, err)
+	var appendErr error
+	for i := range 200 {
+		rec := mkRecord(i, t0.Add(time.Duration(i)*time.Second))
+		if appendErr = bw.Append(&rec); appendErr != nil {
+			break
+		}
+	}
+	require.ErrorIs(t, cmp.Or(appendErr, bw.Close()), os.ErrPermission)
+}

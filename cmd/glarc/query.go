@@ -104,7 +104,7 @@ func runQuery(ctx context.Context, e *env, cmd *cli.Command) error {
 	}
 	defer a.Close()
 	if !cmd.Bool("no-index") {
-		p := planner.New(newIndexes(), a.Files().ChunkDir, planner.Options{Logger: e.log})
+		p := planner.New(newIndexes(), a.Files().ChunkDir, planner.Options{Logger: e.log, Explain: opt.Explain != nil})
 		defer p.Close()
 		opt.Candidates = p
 	}

@@ -65,11 +65,15 @@ type Options struct {
 	// Disabled makes every chunk a scan (for differential tests and
 	// `--no-index`-style comparisons).
 	Disabled bool
+	// Explain opens the block filters of every chunk asked about, even
+	// where the query does not need them, so that each reason also says
+	// how many blocks hold candidates.
+	Explain bool
 }
 
-// Planner is an index-backed query.CandidateSource. It keeps the index
-// readers of each chunk it was asked about open until Close. It is safe for
-// concurrent use.
+// Planner is an index-backed query.CandidateSource. It opens only the
+// index kinds a query can use, and keeps the readers of each chunk it was
+// asked about open until Close. It is safe for concurrent use.
 type Planner struct {
 	indexes *index.Manager
 	dirOf   func(chunk.ChunkID) string
@@ -78,7 +82,7 @@ type Planner struct {
 
 	mu sync.Mutex // guards the fields below
 	// sets holds the open index readers per chunk.
-	sets map[chunk.ChunkID]*index.Set
+	sets map[chunk.ChunkID]*chunkSet
 	// answers holds the last answer per chunk, and the query it was for.
 	answers map[chunk.ChunkID]answer
 	// warned holds the chunks already warned about.
@@ -95,7 +99,7 @@ func New(indexes *index.Manager, dirOf func(chunk.ChunkID) string, opts Options)
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Planner{indexes: indexes, dirOf: dirOf, opts: opts, log: log,
-		sets: map[chunk.ChunkID]*index.Set{}, answers: map[chunk.ChunkID]answer{}, warned: map[chunk.ChunkID]bool{}}
+		sets: map[chunk.ChunkID]*chunkSet{}, answers: map[chunk.ChunkID]answer{}, warned: map[chunk.ChunkID]bool{}}
 }
 
 // Close closes every index reader the planner opened.
@@ -104,7 +108,7 @@ func (p *Planner) Close() error {
 	defer p.mu.Unlock()
 	var errs []error
 	for _, id := range slices.SortedFunc(maps.Keys(p.sets), compareIDs) {
-		if err := p.sets[id].Close(); err != nil {
+		if err := p.sets[id].set.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("chunk %s: %w", id, err))
 		}
 	}
@@ -114,16 +118,17 @@ func (p *Planner) Close() error {
 
 func compareIDs(a, b chunk.ChunkID) int { return strings.Compare(string(a[:]), string(b[:])) }
 
-// set returns the open index set of a chunk, opening it on first use.
-func (p *Planner) set(id chunk.ChunkID) *index.Set {
+// set returns the index readers of a chunk with the kinds of want opened
+// (those that exist and are intact).
+func (p *Planner) set(id chunk.ChunkID, want kinds) index.Set {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s, ok := p.sets[id]
 	if !ok {
-		s = p.indexes.Open(p.dirOf(id))
+		s = &chunkSet{}
 		p.sets[id] = s
 	}
-	return s
+	return p.openKinds(s, p.dirOf(id), want)
 }
 
 // warn logs the damage of a chunk's index once.
@@ -187,26 +192,30 @@ func (p *Planner) candidates(meta chunk.ChunkMeta, q *query.Query) (query.Candid
 	case q.MatchesAll():
 		return query.AllPositions(SourceScan, "every record matches"), true
 	}
-	set := p.set(meta.ID)
-	if notBuilt(set) {
+	want := needs(q.Root())
+	if p.opts.Explain {
+		want |= kindBlocks
+	}
+	set := p.set(meta.ID, want)
+	if want != 0 && notBuilt(&set) {
 		return query.AllPositions(SourceScan, "chunk not indexed"), false
 	}
-	if err := damage(set); err != nil {
+	if err := damage(&set); err != nil {
 		p.warn(meta.ID, err)
 		return query.AllPositions(SourceScan, "index damaged: "+err.Error()), false
 	}
-	if err := recordsMismatch(set, meta.Records); err != nil {
+	if err := recordsMismatch(&set, meta.Records); err != nil {
 		p.warn(meta.ID, err)
 		return query.AllPositions(SourceScan, "index damaged: "+err.Error()), false
 	}
-	c := &compiler{set: set, n: meta.Records}
+	c := &compiler{set: &set, n: meta.Records}
 	r := c.top(q.Root())
 	if c.err != nil {
 		p.warn(meta.ID, c.err)
 		return query.AllPositions(SourceScan, "index damaged: "+c.err.Error()), false
 	}
 	reason := strings.Join(c.steps, "; ")
-	if missing := missingKinds(set); missing != "" {
+	if missing := missingKinds(&set); missing != "" {
 		reason = joinReason(reason, "not indexed: "+missing)
 	}
 	if r.bm == nil {
@@ -240,10 +249,18 @@ func damage(set *index.Set) error {
 	return nil
 }
 
-// notBuilt reports whether no index of the chunk was ever built.
+// notBuilt reports whether none of the index kinds tried on the chunk was
+// ever built.
 func notBuilt(set *index.Set) bool {
-	return set.Token == nil && set.Attr == nil && set.KV == nil && set.Blocks == nil &&
-		missingKinds(set) == "token, attr, kv, blocks"
+	if set.Token != nil || set.Attr != nil || set.KV != nil || set.Blocks != nil {
+		return false
+	}
+	for _, err := range set.Errs {
+		if !errors.Is(err, index.ErrNotBuilt) {
+			return false
+		}
+	}
+	return true
 }
 
 // missingKinds lists the kinds that were never built, for the reason.

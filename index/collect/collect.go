@@ -14,6 +14,7 @@ package collect
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"slices"
 
@@ -44,31 +45,85 @@ type TokenSet struct {
 func NewTokenSet(records uint64) *TokenSet { return &TokenSet{Records: records} }
 
 // Add collects the tokens of line, the record at pos. Positions arrive in
-// ascending order.
+// ascending order. An index token (tokenizer.IsIndexToken) is classified,
+// lowercased and hashed in registers, without copying it.
 func (ts *TokenSet) Add(pos uint32, line []byte) {
 	for i := 0; i < len(line); {
-		if !tokenizer.IsTokenByte(line[i]) {
+		if classes[line[i]]&classToken == 0 {
 			i++
 			continue
 		}
 		start := i
-		letter := false
-		for i < len(line) && tokenizer.IsTokenByte(line[i]) {
-			letter = letter || 'a' <= line[i]|0x20 && line[i]|0x20 <= 'z'
+		var class byte
+		for i < len(line) {
+			cl := classes[line[i]]
+			if cl&classToken == 0 {
+				break
+			}
+			class |= cl
 			i++
 		}
-		run := line[start:i]
-		if !letter || len(run) < tokenizer.MinTokenLen {
+		n := i - start
+		if class&classLetter == 0 || n < tokenizer.MinTokenLen {
 			continue
 		}
-		if len(run) <= tokenizer.MaxTokenLen && tokenizer.IsIndexToken(run) {
-			ts.low = tokenizer.Lower(ts.low[:0], run)
-			ts.Tokens.Add(ts.low, pos)
+		// Runs of at most MaxTokenLen bytes are never UUIDs, so this is
+		// tokenizer.IsIndexToken.
+		if n <= tokenizer.MaxTokenLen && (class&classDigit == 0 || !tokenizer.IsID(line[start:i])) {
+			w0, w1 := lowerWords(line, start, i)
+			ts.Tokens.addWords(w0, w1, n, pos)
 			continue
 		}
-		ts.low = LongKey(ts.low[:0], run)
+		ts.low = LongKey(ts.low[:0], line[start:i])
 		ts.Long.Add(ts.low, pos)
 	}
+}
+
+// Byte classes of the token rules (tokenizer.IsTokenByte; letters and
+// digits are ASCII), looked up in classes, a constant string;
+// TestClasses checks it against the tokenizer.
+const (
+	classToken  = 1 << 0 // ASCII letter, digit, '_' or '-'
+	classLetter = 1 << 1 // ASCII letter
+	classDigit  = 1 << 2 // ASCII digit
+)
+
+const classes = "" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x05\x05\x05\x05\x05\x05\x05\x05\x05\x05\x00\x00\x00\x00\x00\x00" +
+	"\x00\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x00\x00\x00\x00\x01" +
+	"\x00\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+
+// lowerWords returns line[start:end] (1 to 16 ASCII token bytes),
+// lowercased, as two little-endian words padded with zero bytes.
+func lowerWords(line []byte, start, end int) (w0, w1 uint64) {
+	n := end - start
+	switch {
+	case n > 8:
+		w0 = binary.LittleEndian.Uint64(line[start:])
+		w1 = binary.LittleEndian.Uint64(line[end-8:]) >> (8 * (16 - n))
+	case start+8 <= len(line):
+		w0 = binary.LittleEndian.Uint64(line[start:]) & (1<<(8*n) - 1)
+	case end >= 8:
+		w0 = binary.LittleEndian.Uint64(line[end-8:]) >> (8 * (8 - n))
+	default:
+		for j := n - 1; j >= 0; j-- {
+			w0 = w0<<8 | uint64(line[start+j])
+		}
+	}
+	return lowerWord(w0), lowerWord(w1)
+}
+
+// lowerWord lowercases the ASCII letters among the eight bytes of w, all
+// of which are below 0x80.
+func lowerWord(w uint64) uint64 {
+	const ones, high = 0x0101010101010101, 0x8080808080808080
+	upper := (w + ones*(0x80-'A')) &^ (w + ones*(0x80-'Z'-1)) & high
+	return w | upper>>2
 }
 
 // Tokens collects the token postings of a chunk.

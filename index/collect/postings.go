@@ -133,6 +133,36 @@ func hashKey(b []byte) uint64 {
 	return h
 }
 
+// hashWords is hashKey of the n bytes (at most 16) held in w0 and w1 as
+// little-endian words padded with zero bytes.
+func hashWords(w0, w1 uint64, n int) uint64 {
+	const m1, m2 = 0x9e3779b97f4a7c15, 0xbf58476d1ce4e5b9
+	h := uint64(n) * m1
+	t := w0
+	if n >= 8 {
+		hi, lo := bits.Mul64(h^w0, m2)
+		h, t = hi^lo, w1
+		if n == 16 {
+			hi, lo := bits.Mul64(h^w1, m2)
+			h, t = hi^lo, 0
+		}
+	}
+	if n&7 != 0 {
+		hi, lo := bits.Mul64(h^t, m1)
+		h = hi ^ lo
+	}
+	return h ^ h>>32
+}
+
+// addWords is Add of the n bytes (at most 16) held in w0 and w1 as
+// little-endian words padded with zero bytes.
+func (p *Postings) addWords(w0, w1 uint64, n int, pos uint32) {
+	var buf [16]byte
+	binary.LittleEndian.PutUint64(buf[:], w0)
+	binary.LittleEndian.PutUint64(buf[8:], w1)
+	p.add(hashWords(w0, w1, n), buf[:n], pos)
+}
+
 // find returns the slot of key (hash h): the entry index + 1 there, or 0
 // and the empty slot where it would go.
 func (p *Postings) find(h uint64, key []byte) (slot int, idx uint32) {

@@ -1,0 +1,134 @@
+package collect
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"glarc/index/internal/indextest"
+	"glarc/tokenizer"
+)
+
+// BenchmarkTokenSetAdd measures the token collector alone over generated
+// syslog lines.
+func BenchmarkTokenSetAdd(b *testing.B) {
+	recs := indextest.Generated(50000, 42)
+	b.SetBytes(indextest.RawBytes(recs))
+	for b.Loop() {
+		ts := NewTokenSet(uint64(len(recs)))
+		for i, r := range recs {
+			ts.Add(uint32(i), r.Raw)
+		}
+	}
+}
+
+// BenchmarkPairSetAddLine measures the kv collector alone.
+func BenchmarkPairSetAddLine(b *testing.B) {
+	recs := indextest.Generated(50000, 42)
+	b.SetBytes(indextest.RawBytes(recs))
+	for b.Loop() {
+		s := NewPairSet(Budget{}, uint64(len(recs)))
+		for i, r := range recs {
+			s.AddLine(uint32(i), r.Raw)
+		}
+	}
+}
+
+// BenchmarkPairSetAddAttrs measures the attr collector alone.
+func BenchmarkPairSetAddAttrs(b *testing.B) {
+	recs := indextest.Generated(50000, 42)
+	b.SetBytes(indextest.RawBytes(recs))
+	for b.Loop() {
+		s := NewPairSet(Budget{}, uint64(len(recs)))
+		for i, r := range recs {
+			s.AddAttrs(uint32(i), r.Attrs)
+		}
+	}
+}
+
+func TestClasses(t *testing.T) {
+	for c := range 256 {
+		b := byte(c)
+		letter := 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z'
+		digit := '0' <= b && b <= '9'
+		require.Equal(t, tokenizer.IsTokenByte(b), classes[b]&classToken != 0, "%q", b)
+		require.Equal(t, letter, classes[b]&classLetter != 0, "%q", b)
+		require.Equal(t, digit, classes[b]&classDigit != 0, "%q", b)
+	}
+}
+
+// referenceTokens is TokenSet.Add written plainly with the tokenizer's
+// rules.
+func referenceTokens(lines [][]byte) (tokens, long map[string][]uint32) {
+	tokens, long = map[string][]uint32{}, map[string][]uint32{}
+	add := func(m map[string][]uint32, k string, pos uint32) {
+		if l := m[k]; len(l) == 0 || l[len(l)-1] != pos {
+			m[k] = append(l, pos)
+		}
+	}
+	for i, line := range lines {
+		for _, run := range tokenizer.Runs(line) {
+			if !bytes.ContainsFunc(run, func(r rune) bool { return 'a' <= r|0x20 && r|0x20 <= 'z' }) || len(run) < tokenizer.MinTokenLen {
+				continue
+			}
+			if tokenizer.IsIndexToken(run) {
+				add(tokens, strings.ToLower(string(run)), uint32(i))
+			} else {
+				add(long, string(LongKey(nil, run)), uint32(i))
+			}
+		}
+	}
+	return tokens, long
+}
+
+func asMap(p *Postings) map[string][]uint32 {
+	m := map[string][]uint32{}
+	for k, pos := range p.Sorted() {
+		m[string(k)] = slices.Clone(pos)
+	}
+	return m
+}
+
+// TestTokenSetMatchesReference compares the collector with the plain
+// rules on generated lines and on random runs of every length at every
+// place in short lines (the word loads near line ends).
+func TestTokenSetMatchesReference(t *testing.T) {
+	var lines [][]byte
+	for _, r := range indextest.Generated(3000, 7) {
+		lines = append(lines, r.Raw)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	const alphabet = "aZ09_-x.Q q:7fF"
+	for range 20000 {
+		line := make([]byte, rng.IntN(40))
+		for j := range line {
+			line[j] = alphabet[rng.IntN(len(alphabet))]
+		}
+		lines = append(lines, line)
+	}
+	ts := NewTokenSet(uint64(len(lines)))
+	for i, l := range lines {
+		ts.Add(uint32(i), l)
+	}
+	tokens, long := referenceTokens(lines)
+	require.Equal(t, tokens, asMap(&ts.Tokens))
+	require.Equal(t, long, asMap(&ts.Long))
+}
+
+func TestHashWords(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := 0; n <= 16; n++ {
+		for range 100 {
+			var buf [16]byte
+			for j := range n {
+				buf[j] = byte(rng.IntN(128))
+			}
+			require.Equal(t, hashKey(buf[:n]), hashWords(binary.LittleEndian.Uint64(buf[:]), binary.LittleEndian.Uint64(buf[8:]), n))
+		}
+	}
+}

@@ -23,13 +23,18 @@ func Walk(ctx context.Context, cur chunk.RecordCursor, fn func(pos uint32, rec *
 	if err := cur.Seek(0); err != nil {
 		return fmt.Errorf("seek to the first record: %w", err)
 	}
+	// One Record for the whole walk: fn may keep &rec from escaping
+	// analysis, which would otherwise allocate it per record.
+	var rec chunk.Record
 	for n := 0; ; n++ {
 		if n%checkEvery == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
-		rec, ref, err := cur.Next()
+		var ref chunk.RecordRef
+		var err error
+		rec, ref, err = cur.Next()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}

@@ -11,8 +11,7 @@ import (
 )
 
 // A block is two zstd frames back to back: the meta frame (times,
-// attributes, lengths; small, compressed hard) and the text frame (the Raw
-// bytes; large, compressed fast). Decoded, the meta frame is
+// attributes, lengths; small) and the text frame (the Raw bytes; large). Decoded, the meta frame is
 //
 //	uvarint n                      records in the block
 //	u8 unit, n × varint SourceTS   zig-zag deltas from the previous record (first from 0),

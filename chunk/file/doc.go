@@ -96,8 +96,9 @@
 // Records are in time order (ties keep append order); a record's position
 // in that order is its RecordRef.Pos. A block collects records until about
 // BlockBytes (1 MiB) of raw text, so reading one record decodes at most one
-// block. A block is two zstd frames: the meta frame (small, compressed at
-// a better level) and the text frame (the Raw bytes, at the default level).
+// block. A block is two zstd frames, both at the default level and without
+// zstd's content checksum (the block index has a CRC-32C): the meta frame
+// (small) and the text frame (the Raw bytes).
 // Decoded, the meta frame is
 //
 //	uvarint n                   records

@@ -44,7 +44,7 @@ func AppendPostings(dst []byte, pos []uint32, scratch *roaring.Bitmap) []byte {
 		listSize += uvarintLen(uint64(pos[i] - pos[i-1]))
 	}
 	riceK, riceSize := riceParam(pos)
-	if len(pos) >= minRoaring {
+	if len(pos) >= minRoaring && 1+roaringMinSize(pos) < min(listSize, riceSize) {
 		if scratch == nil {
 			scratch = roaring.New()
 		}
@@ -76,6 +76,28 @@ func AppendPostings(dst []byte, pos []uint32, scratch *roaring.Bitmap) []byte {
 		dst = binary.AppendUvarint(dst, uint64(pos[i]-pos[i-1]))
 	}
 	return dst
+}
+
+// roaringMinSize is a lower bound of the portable serialized size of the
+// run-optimized roaring bitmap of pos (ascending, distinct), found without
+// building it: a header of at least 4 bytes and 4 per container, and each
+// container the smallest of its run (2 + 4 per run), array (2 per value)
+// and bitmap (8192 bytes) forms. AppendPostings builds the bitmap only
+// when this bound beats the other encodings.
+func roaringMinSize(pos []uint32) int {
+	size := 4
+	for i := 0; i < len(pos); {
+		hi := pos[i] >> 16
+		card, runs := 0, 0
+		for ; i < len(pos) && pos[i]>>16 == hi; i++ {
+			if card == 0 || pos[i] != pos[i-1]+1 {
+				runs++
+			}
+			card++
+		}
+		size += 4 + min(2+4*runs, 2*card, 8192)
+	}
+	return size
 }
 
 func uvarintLen(x uint64) int {

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/stretchr/testify/require"
 )
 
@@ -141,5 +142,27 @@ func BenchmarkDecodeList(b *testing.B) {
 		if _, err := DecodePostings(enc, 400000); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestRoaringMinSize checks that the bound never exceeds the real size of
+// the run-optimized bitmap.
+func TestRoaringMinSize(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for range 300 {
+		var pos []uint32
+		p := uint32(r.IntN(1 << 18))
+		gap := 1 + r.IntN(1<<r.IntN(12))
+		for n := 1 + r.IntN(20000); n > 0 && p < 1<<22; n-- {
+			pos = append(pos, p)
+			if r.IntN(4) == 0 {
+				p += uint32(1 + r.IntN(gap))
+			} else {
+				p++
+			}
+		}
+		bm := roaring.BitmapOf(pos...)
+		bm.RunOptimize()
+		require.LessOrEqual(t, roaringMinSize(pos), int(bm.GetSerializedSizeInBytes()), "%d positions", len(pos))
 	}
 }

@@ -89,10 +89,10 @@ elif [ -n "${REV:-}" ]; then
 	rm -rf "$DIR/src"
 	mkdir -p "$DIR/src"
 	git archive "$rev" | tar -x -C "$DIR/src"
-	(cd "$DIR/src" && go build -o "$DIR/glarc" ./cmd/glarc)
+	(cd "$DIR/src" && CGO_ENABLED=0 go build -o "$DIR/glarc" ./cmd/glarc)
 else
 	log "bench: building glarc from the work tree into $DIR"
-	go build -o "$DIR/glarc" ./cmd/glarc || die "glarc does not build (try REV=HEAD to build the last commit)"
+	CGO_ENABLED=0 go build -o "$DIR/glarc" ./cmd/glarc || die "glarc does not build (try REV=HEAD to build the last commit)"
 fi
 
 # --- corpus ------------------------------------------------------------------

@@ -51,14 +51,15 @@ func BenchmarkCollect(b *testing.B) {
 	for s := 0; s < len(recs); s += 5000 {
 		starts = append(starts, uint64(s))
 	}
+	dir := b.TempDir()
 	b.SetBytes(indextest.RawBytes(recs))
 	for b.Loop() {
-		c := &Collector{records: uint64(len(recs)), starts: starts}
+		c := newCollector(uint64(len(recs)), starts)
 		for i, rec := range recs {
 			c.AddLine(uint32(i), rec.Raw)
 		}
-		for len(c.filters) < len(c.starts) {
-			c.endBlock()
+		if err := c.Finish(dir); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -21,28 +21,39 @@
 // run pair of tokenizer.RunPairs ("198.51", "51.100", "100.23" of an IP
 // address; a pair is never an index token). Index tokens are left out: the
 // token index answers them exactly, and they were about 5% of a block's
-// keys. MayContain and Candidates skip the index tokens they are given, so
-// a query of index tokens alone passes every block.
+// keys.
+//
+// Common keys are left out too: a key whose fingerprint (the high 32 bits
+// of its Hash) is held by at least 3/4 of the blocks of a chunk of
+// MinCommonBlocks blocks or more (ports, small numbers, time-of-day pairs:
+// about a fifth of the keys of a generated syslog block). Fingerprints are
+// counted for those seen in the first two blocks only. The common section
+// lists these fingerprints; every key with such a fingerprint is left out
+// of every filter.
+//
+// MayContain and Candidates skip the keys the filters do not hold (index
+// tokens, common fingerprints), so such a key alone passes every block.
 //
 // # Layout
 //
-// A container file (index/file/container) of type 'b', version 3 (version
-// 1 had no run pairs; version 2 held index tokens too and probed with a
-// division), with four sections:
+// A container file (index/file/container) of type 'b', version 4 (version
+// 1 had no run pairs; 2 held index tokens and probed with a division; 3 had
+// no common section), with five sections:
 //
 //	0 meta       u64 records | u32 blocks | u32 hashes (k) | u32 bits per key | u32 zero  (24 B, checked at open)
 //	1 starts     blocks × u64 first position, ascending from 0                         (checked at open)
 //	2 directory  blocks × (u32 word offset | u32 words | u32 CRC-32C of the words)      (checked at open)
 //	3 filters    u64 words; block i's filter is words [off, off+words)                  (each checked when used)
+//	4 common     u32 fingerprints of the common keys, strictly ascending                (checked at open)
 //
-// A filter of m = 64·words bits holds every distinct key of its block:
-// with h = Hash(key) and d = rotate(h, 32) | 1, bits
+// A filter of m = 64·words bits holds every distinct key of its block that
+// is not common: with h = Hash(key) and d = rotate(h, 32) | 1, bits
 // hi64((h + i·d) mod 2^64 · m) for i in [0, k) are set (hi64: the high 64
 // bits of the 128-bit product, a value in [0, m)); bit b is bit b mod 64 of
 // word b/64. Hash is FNV-1a (64-bit) over the ASCII-lowercased key,
 // finished with the SplitMix64 mixer. words = ceil(n · bits per key / 64),
-// at least 1. With 8 bits per key and k = 6 about 2% of blocks that lack a
-// key still pass.
+// at least 1, for n keys. With 8 bits per key and k = 6 about 2% of blocks
+// that lack a key still pass.
 package blocks
 
 import (
@@ -69,12 +80,13 @@ const FileName = "blocks.flt"
 
 // Format constants.
 const (
-	Version        byte = 3
+	Version        byte = 4
 	MetaSize            = 24
 	StartSize           = 8
 	DirEntrySize        = 12
 	WordSize            = 8
-	sections            = 4
+	CommonSize          = 4
+	sections            = 5
 	DefaultBitsPer      = 8
 	DefaultHashes       = 6
 	maxHashes           = 32
@@ -87,7 +99,13 @@ const (
 	secStarts = 1
 	secDir    = 2
 	secWords  = 3
+	secCommon = 4
 )
+
+// sectionNames names the sections in errors, by number.
+func sectionNames() [sections]string {
+	return [sections]string{"meta", "starts", "directory", "filters", "common"}
+}
 
 // FNV-1a (64-bit) parameters of Hash.
 const (
@@ -165,17 +183,24 @@ func (*Indexer) NewCollector(meta chunk.ChunkMeta, cur chunk.RecordCursor) (inde
 	if err != nil {
 		return nil, fmt.Errorf("build block filters of chunk %s: %w", meta.ID, err)
 	}
-	return &Collector{records: cur.Len(), starts: starts, filters: make([][]uint64, 0, len(starts))}, nil
+	return newCollector(cur.Len(), starts), nil
 }
 
-// Collector builds the filters block by block: the distinct hashes of the
-// current block are kept in a set, which becomes the block's filter when
-// the next block starts.
+func newCollector(records uint64, starts []uint64) *Collector {
+	return &Collector{records: records, starts: starts, ends: make([]int, 0, len(starts))}
+}
+
+// Collector builds the filters: the distinct key hashes of the current
+// block are kept in a set, which is appended to hashes when the next block
+// starts; Finish takes out the common keys and turns each block's hashes
+// into its filter.
 type Collector struct {
 	records uint64
 	starts  []uint64
-	filters [][]uint64 // finished blocks
-	set     hashSet    // the current block: len(filters)
+	set     hashSet    // the current block: len(ends)
+	hashes  []uint64   // distinct key hashes of the finished blocks, back to back
+	ends    []int      // block i's hashes end at ends[i]
+	counts  countTable // sampled fingerprints → blocks holding them
 }
 
 // Add hashes the runs and run pairs of the record at pos.
@@ -184,7 +209,7 @@ func (c *Collector) Add(pos uint32, rec *chunk.Record) { c.AddLine(pos, rec.Raw)
 // AddLine hashes the runs and run pairs of line, the record at pos (an
 // index.LineCollector).
 func (c *Collector) AddLine(pos uint32, line []byte) {
-	for len(c.filters)+1 < len(c.starts) && uint64(pos) >= c.starts[len(c.filters)+1] {
+	for len(c.ends)+1 < len(c.starts) && uint64(pos) >= c.starts[len(c.ends)+1] {
 		c.endBlock()
 	}
 	AddLine(&c.set, line)
@@ -245,21 +270,48 @@ func AddLine(set interface{ Add(uint64) }, line []byte) {
 	}
 }
 
-// endBlock turns the current set into the next filter.
+// endBlock moves the current set to hashes and counts its fingerprints.
 func (c *Collector) endBlock() {
-	n := max(1, (uint64(c.set.n)*DefaultBitsPer+63)/64)
-	filter := make([]uint64, n)
-	c.set.each(func(h uint64) { set(filter, h, DefaultHashes) })
-	c.filters = append(c.filters, filter)
+	sample := len(c.ends) < sampleBlocks
+	if c.hashes == nil { // room for blocks like the first, and some more
+		c.hashes = make([]uint64, 0, c.set.n*len(c.starts)+c.set.n/8)
+	}
+	c.set.each(func(h uint64) {
+		c.hashes = append(c.hashes, h)
+		c.counts.bump(fingerprint(h), sample)
+	})
+	c.ends = append(c.ends, len(c.hashes))
 	c.set.reset()
 }
 
 // Finish writes dir/blocks.flt.
 func (c *Collector) Finish(dir string) error {
-	for len(c.filters) < len(c.starts) {
+	return c.write(filepath.Join(dir, FileName))
+}
+
+// write ends the blocks not yet ended and writes the file at path.
+func (c *Collector) write(path string) error {
+	for len(c.ends) < len(c.starts) {
 		c.endBlock()
 	}
-	return writeFilters(filepath.Join(dir, FileName), c.records, c.starts, c.filters)
+	common := c.counts.atLeast(commonMin(len(c.starts)))
+	filters := make([][]uint64, len(c.ends))
+	start := 0
+	for i, end := range c.ends {
+		keys := c.hashes[start:start]
+		for _, h := range c.hashes[start:end] {
+			if !common.has(fingerprint(h)) {
+				keys = append(keys, h)
+			}
+		}
+		start = end
+		filter := make([]uint64, max(1, (uint64(len(keys))*DefaultBitsPer+63)/64))
+		for _, h := range keys {
+			set(filter, h, DefaultHashes)
+		}
+		filters[i] = filter
+	}
+	return writeFilters(path, c.records, c.starts, filters, common.list)
 }
 
 // hashSet is a set of 64-bit hashes (open addressing; 0 is held aside).
@@ -327,20 +379,25 @@ func (s *hashSet) reset() {
 	s.n, s.zero = 0, false
 }
 
-// Write writes the filters of hashes (one distinct set per block).
+// Write writes the filters of hashes, one set of distinct key hashes per
+// block, as Collector does.
 func Write(path string, records uint64, starts []uint64, hashes [][]uint64) error {
-	filters := make([][]uint64, len(hashes))
-	for i, hs := range hashes {
-		filters[i] = make([]uint64, max(1, (uint64(len(hs))*DefaultBitsPer+63)/64))
-		for _, h := range hs {
-			set(filters[i], h, DefaultHashes)
-		}
+	if len(hashes) != len(starts) {
+		return fmt.Errorf("%d hash sets for %d blocks", len(hashes), len(starts))
 	}
-	return writeFilters(path, records, starts, filters)
+	c := newCollector(records, starts)
+	for _, hs := range hashes {
+		for _, h := range hs {
+			c.set.Add(h)
+		}
+		c.endBlock()
+	}
+	return c.write(path)
 }
 
-// writeFilters writes one filter per block.
-func writeFilters(path string, records uint64, starts []uint64, filters [][]uint64) error {
+// writeFilters writes one filter per block and the common fingerprints
+// (ascending).
+func writeFilters(path string, records uint64, starts []uint64, filters [][]uint64, common []uint32) error {
 	w, err := container.Create(path, container.TypeBlocks, Version)
 	if err != nil {
 		return err
@@ -379,6 +436,12 @@ func writeFilters(path string, records uint64, starts []uint64, filters [][]uint
 	w.Write(dir)
 	w.EndSection()
 	w.Write(words)
+	w.EndSection()
+	var cb []byte
+	for _, f := range common {
+		cb = binary.LittleEndian.AppendUint32(cb, f)
+	}
+	w.Write(cb)
 	w.EndSection()
 	return w.Commit()
 }
@@ -438,6 +501,7 @@ type Reader struct {
 	starts  []uint64
 	dir     []byte
 	words   []byte
+	common  []byte // ascending u32 fingerprints
 }
 
 var _ index.BlockReader = (*Reader)(nil)
@@ -458,7 +522,10 @@ func FromBytes(name string, data []byte) (*Reader, error) {
 
 func newReader(f *container.File) (*Reader, error) {
 	var secs [sections][]byte
-	for i, name := range []string{"meta", "starts", "directory"} {
+	for i, name := range sectionNames() {
+		if i == secWords {
+			continue
+		}
 		b, err := f.Verified(i, name)
 		if err != nil {
 			return nil, err
@@ -466,7 +533,7 @@ func newReader(f *container.File) (*Reader, error) {
 		secs[i] = b
 	}
 	bad := func(sec int, format string, args ...any) error {
-		return &index.CorruptError{Path: f.Path(), Section: []string{"meta", "starts", "directory", "filters"}[sec],
+		return &index.CorruptError{Path: f.Path(), Section: sectionNames()[sec],
 			Offset: f.Offset(sec), Reason: fmt.Sprintf(format, args...)}
 	}
 	meta := secs[secMeta]
@@ -509,6 +576,15 @@ func newReader(f *container.File) (*Reader, error) {
 	if next*WordSize != uint64(len(r.words)) {
 		return nil, bad(secWords, "%d words, the directory names %d", len(r.words)/WordSize, next)
 	}
+	r.common = secs[secCommon]
+	if len(r.common)%CommonSize != 0 {
+		return nil, bad(secCommon, "%d bytes", len(r.common))
+	}
+	for i := CommonSize; i < len(r.common); i += CommonSize {
+		if binary.LittleEndian.Uint32(r.common[i-CommonSize:]) >= binary.LittleEndian.Uint32(r.common[i:]) {
+			return nil, bad(secCommon, "fingerprint %d out of order", i/CommonSize)
+		}
+	}
 	return r, nil
 }
 
@@ -541,14 +617,36 @@ func (r *Reader) Size() int64 { return r.f.Size() }
 func (r *Reader) BlockStarts() []uint64 { return r.starts }
 
 // keyHashes appends the hashes of the keys of runs that the filters hold
-// (IsKey) to dst.
-func keyHashes(dst []uint64, runs [][]byte) []uint64 {
+// to dst: keys (IsKey) that are not common.
+func (r *Reader) keyHashes(dst []uint64, runs [][]byte) []uint64 {
 	for _, run := range runs {
-		if IsKey(run) {
-			dst = append(dst, Hash(run))
+		if !IsKey(run) {
+			continue
+		}
+		if h := Hash(run); !r.isCommon(h) {
+			dst = append(dst, h)
 		}
 	}
 	return dst
+}
+
+// isCommon reports whether the fingerprint of h is in the common section.
+func (r *Reader) isCommon(h uint64) bool {
+	f := fingerprint(h)
+	n := len(r.common) / CommonSize
+	lo, hi := 0, n
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		switch v := binary.LittleEndian.Uint32(r.common[mid*CommonSize:]); {
+		case v == f:
+			return true
+		case v < f:
+			lo = mid + 1
+		default:
+			hi = mid
+		}
+	}
+	return false
 }
 
 // mayContain tests one block for every key hash of hs.
@@ -576,7 +674,7 @@ func (r *Reader) mayContain(block int, hs []uint64) (bool, error) {
 // runs or run pairs). Index tokens are not held (IsKey) and pass.
 func (r *Reader) MayContain(block int, runs [][]byte) bool {
 	var buf [8]uint64
-	ok, _ := r.mayContain(block, keyHashes(buf[:0], runs))
+	ok, _ := r.mayContain(block, r.keyHashes(buf[:0], runs))
 	return ok
 }
 
@@ -585,7 +683,7 @@ func (r *Reader) MayContain(block int, runs [][]byte) bool {
 // index tokens alone gets every block.
 func (r *Reader) Candidates(runs [][]byte) (*roaring.Bitmap, error) {
 	var buf [8]uint64
-	hs := keyHashes(buf[:0], runs)
+	hs := r.keyHashes(buf[:0], runs)
 	out := roaring.New()
 	for i, s := range r.starts {
 		ok, err := r.mayContain(i, hs)
@@ -605,7 +703,7 @@ func (r *Reader) Candidates(runs [][]byte) (*roaring.Bitmap, error) {
 
 // Verify checks every section against its checksum.
 func (r *Reader) Verify() error {
-	for i, name := range []string{"meta", "starts", "directory", "filters"} {
+	for i, name := range sectionNames() {
 		if err := r.f.Verify(i, name); err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math/bits"
 	"os"
 	"path/filepath"
@@ -51,13 +52,17 @@ func le64(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }
 
 // TestGolden builds the expected file from the package doc's layout.
 func TestGolden(t *testing.T) {
-	path, _ := build(t, indextest.Lines("GET 10.0.0.1", "ok", "POST"), 2)
+	// Eight blocks of one line each (MinCommonBlocks): x, 7 and the pair
+	// "x 7" are in every block, so common; 10i and "7 10i" are not; get is
+	// an index token.
+	var lines []string
+	for i := range MinCommonBlocks {
+		lines = append(lines, fmt.Sprintf("GET x 7 10%d", i))
+	}
+	path, _ := build(t, indextest.Lines(lines...), 1)
 	got, err := os.ReadFile(path)
 	require.NoError(t, err)
 
-	// Block 0 holds the runs 10, 0, 1 and the run pairs 10.0, 0.0, 0.1
-	// (6 keys → 48 bits → 1 word; get and ok are index tokens, not keys);
-	// block 1 holds no key (post is an index token), still 1 word.
 	bloom := func(words int, keys ...string) []byte {
 		w := make([]uint64, words)
 		m := uint64(64 * words)
@@ -75,13 +80,23 @@ func TestGolden(t *testing.T) {
 		}
 		return out
 	}
-	w0, w1 := bloom(1, "10", "0", "1", "10.0", "0.0", "0.1"), bloom(1)
-	meta := slices.Concat(le64(3), le32(2), le32(6), le32(8), le32(0))
-	starts := slices.Concat(le64(0), le64(2))
-	dir := slices.Concat(le32(0), le32(1), le32(container.Checksum(w0)), le32(1), le32(1), le32(container.Checksum(w1)))
-	words := slices.Concat(w0, w1)
+	meta := slices.Concat(le64(MinCommonBlocks), le32(MinCommonBlocks), le32(6), le32(8), le32(0))
+	var starts, dir, words []byte
+	for i := range MinCommonBlocks {
+		starts = append(starts, le64(uint64(i))...)
+		n := fmt.Sprintf("10%d", i)
+		w := bloom(1, n, "7 "+n) // 2 keys → 16 bits → 1 word
+		dir = slices.Concat(dir, le32(uint32(i)), le32(1), le32(container.Checksum(w)))
+		words = append(words, w...)
+	}
+	fps := []uint32{uint32(Hash([]byte("x")) >> 32), uint32(Hash([]byte("7")) >> 32), uint32(Hash([]byte("x 7")) >> 32)}
+	slices.Sort(fps)
+	var common []byte
+	for _, f := range fps {
+		common = append(common, le32(f)...)
+	}
 
-	secs := [][]byte{meta, starts, dir, words}
+	secs := [][]byte{meta, starts, dir, words, common}
 	want := []byte{'i', 'b', Version, 1}
 	var table []byte
 	for _, s := range secs {
@@ -91,6 +106,54 @@ func TestGolden(t *testing.T) {
 	footer := le32(uint32(len(secs)))
 	want = slices.Concat(want, table, footer, le32(container.Checksum(slices.Concat(table, footer))))
 	require.Equal(t, want, got)
+}
+
+// TestCommon: keys most blocks hold are left out and pass; others still
+// narrow; a chunk of fewer than MinCommonBlocks blocks keeps them all.
+func TestCommon(t *testing.T) {
+	lines := func(blocks int) []chunk.Record {
+		var out []string
+		for i := range blocks {
+			out = append(out, fmt.Sprintf("port 22 from 10.0.0.%d", i), "port 443")
+		}
+		out[len(out)-1] = "port 8080" // 443 is in all blocks but the last
+		return indextest.Lines(out...)
+	}
+	path, _ := build(t, lines(12), 2)
+	r, err := Open(path)
+	require.NoError(t, err)
+	defer r.Close()
+	for _, k := range []string{"22", "443", "10.0", "0.0", "10"} {
+		require.True(t, r.isCommon(Hash([]byte(k))), k)
+		cand, err := r.Candidates([][]byte{[]byte(k)})
+		require.NoError(t, err)
+		require.Equal(t, uint64(24), cand.GetCardinality(), k)
+	}
+	for _, k := range []string{"8080", "0.5", "0.11"} {
+		require.False(t, r.isCommon(Hash([]byte(k))), k)
+		cand, err := r.Candidates([][]byte{[]byte(k), []byte("443")})
+		require.NoError(t, err)
+		require.Less(t, cand.GetCardinality(), uint64(6), k)
+	}
+
+	path, _ = build(t, lines(MinCommonBlocks-1), 2)
+	r2, err := Open(path)
+	require.NoError(t, err)
+	defer r2.Close()
+	require.False(t, r2.isCommon(Hash([]byte("22"))))
+	require.Empty(t, r2.common)
+	cand, err := r2.Candidates([][]byte{[]byte("443")})
+	require.NoError(t, err)
+	require.Equal(t, uint64(2*(MinCommonBlocks-2)), cand.GetCardinality())
+}
+
+func TestCommonMin(t *testing.T) {
+	for _, c := range []struct {
+		blocks int
+		want   uint32
+	}{{1, 2}, {7, 8}, {8, 6}, {65, 49}, {100, 75}} {
+		require.Equal(t, c.want, commonMin(c.blocks), c.blocks)
+	}
 }
 
 // TestAddLineMatchesRunPairs pins the build side to tokenizer.RunPairs,
@@ -197,7 +260,8 @@ func TestLoghub(t *testing.T) {
 
 func TestGenerated(t *testing.T) {
 	checkNoFalseNegatives(t, indextest.Generated(20000, 5), 0)
-	checkNoFalseNegatives(t, indextest.Generated(3000, 6), 700) // BlockLayout
+	checkNoFalseNegatives(t, indextest.Generated(3000, 6), 700)   // BlockLayout
+	checkNoFalseNegatives(t, indextest.Generated(20000, 7), 1000) // 20 blocks: common keys
 }
 
 func TestSkipsBlocks(t *testing.T) {
@@ -267,7 +331,7 @@ func TestEmptyChunk(t *testing.T) {
 func exercise(r *Reader, runs [][]byte) ([]bool, error) {
 	var out []bool
 	for b := range r.BlockStarts() {
-		ok, err := r.mayContain(b, keyHashes(nil, runs))
+		ok, err := r.mayContain(b, r.keyHashes(nil, runs))
 		if err != nil {
 			return nil, err
 		}
@@ -317,4 +381,28 @@ func FuzzOpen(f *testing.F) {
 		r.MayContain(-1, nil)
 		r.Verify()
 	})
+}
+
+func TestCountTable(t *testing.T) {
+	var ct countTable
+	ct.bump(7, false) // not inserted: no table yet
+	for b := range 10 {
+		for f := range uint32(3000) {
+			if b < 2 || f%2 == 0 { // odd ones only in blocks 0 and 1
+				ct.bump(f*0x9e3779b9, true)
+			}
+		}
+		ct.bump(uint32(100000+b), b < 2) // one block each, added in the first two
+	}
+	s := ct.atLeast(10)
+	require.Equal(t, 1500, len(s.list))
+	require.True(t, slices.IsSorted(s.list))
+	for f := range uint32(3000) {
+		require.Equal(t, f%2 == 0, s.has(f*0x9e3779b9), f)
+	}
+	require.False(t, s.has(100000))
+	require.Equal(t, 3000+2, len(ct.atLeast(1).list)) // of 100000..100009, 100000 and 100001
+	require.False(t, ct.atLeast(1).has(7))
+	var empty fpSet
+	require.False(t, empty.has(0))
 }

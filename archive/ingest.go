@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -499,16 +500,22 @@ func (imp *importer) importSequential(ctx context.Context, r io.Reader, p *lineP
 
 // batch is a run of lines handed to a parse worker.
 type batch struct {
-	buf  []byte
-	ends []int
-	offs []int64       // source offset just past each line
-	out  chan []parsed // receives the parsed records; capacity 1
+	buf []byte
+	// attrs holds the encoded attribute sets of the parsed records.
+	attrs []byte
+	ends  []int
+	offs  []int64       // source offset just past each line
+	out   chan []parsed // receives the parsed records; capacity 1
 }
 
 type parsed struct {
 	rec      chunk.Record
 	yearless bool
 	raw      bool // did not parse: archived raw
+	// encoded says the attributes are batch.attrs[a0:a1] (chunk.Attributes
+	// encoding) and rec.Attrs is nil.
+	encoded bool
+	a0, a1  int
 }
 
 // importParallel reads lines in one goroutine, parses batches in
@@ -576,11 +583,13 @@ func (imp *importer) importParallel(ctx context.Context, r io.Reader, p *linePar
 		g.Go(func() error {
 			for b := range jobs {
 				out := make([]parsed, len(b.ends))
+				arena := b.attrs[:0]
 				prev := 0
 				for i, end := range b.ends {
-					p.parse(b.buf[prev:end:end], &out[i])
+					arena = p.parse(b.buf[prev:end:end], &out[i], arena)
 					prev = end
 				}
+				b.attrs = arena
 				b.out <- out
 			}
 			return nil
@@ -605,7 +614,7 @@ func (imp *importer) importParallel(ctx context.Context, r io.Reader, p *linePar
 			if pr.raw {
 				imp.sum.RawLines++
 			}
-			if appendErr = imp.append(pr.rec, base+uint64(b.offs[i])); appendErr != nil {
+			if appendErr = imp.appendParsed(pr, b.attrs, base+uint64(b.offs[i])); appendErr != nil {
 				break
 			}
 		}
@@ -658,19 +667,28 @@ func (p *lineParser) rawRecord(line []byte) chunk.Record {
 	return chunk.Record{IngestTS: p.ingest, Attrs: chunk.Attributes{AttrFile: p.file}, Raw: line}
 }
 
-func (p *lineParser) parse(line []byte, out *parsed) {
+// parse parses one line into out. The record's attributes are encoded
+// into arena (returned grown) here, in the parse workers, so the
+// appending goroutine only copies bytes.
+func (p *lineParser) parse(line []byte, out *parsed, arena []byte) []byte {
+	a0 := len(arena)
 	switch p.format {
 	case input.FormatSyslog, input.FormatRFC5424, input.FormatRFC3339:
 		m, err := syslog.Parse(line, syslog.Options{Year: p.year, Location: p.loc})
 		if err != nil {
 			break
 		}
+		*out = parsed{rec: chunk.Record{SourceTS: m.Timestamp, IngestTS: p.ingest, Raw: line},
+			yearless: !m.HasYear && !m.Timestamp.IsZero()}
+		if enc, ok := appendSyslogAttrs(arena, &m, p.file); ok {
+			out.encoded, out.a0, out.a1 = true, a0, len(enc)
+			return enc
+		}
 		attrs := make(chunk.Attributes, 6)
 		m.AppendAttrs(attrs)
 		attrs[AttrFile] = p.file
-		*out = parsed{rec: chunk.Record{SourceTS: m.Timestamp, IngestTS: p.ingest, Attrs: attrs, Raw: line},
-			yearless: !m.HasYear && !m.Timestamp.IsZero()}
-		return
+		out.rec.Attrs = attrs
+		return arena
 	case input.FormatLokiJSONL:
 		if len(bytes.TrimSpace(line)) == 0 {
 			break
@@ -681,12 +699,50 @@ func (p *lineParser) parse(line []byte, out *parsed) {
 		}
 		setFile(&e, p.file)
 		*out = parsed{rec: e.Record(p.ingest)}
-		return
+		return arena
 	case input.FormatRaw, input.FormatLokiRaw:
-		*out = parsed{rec: p.rawRecord(line)}
-		return
+		*out = parsed{rec: chunk.Record{IngestTS: p.ingest, Raw: line}, encoded: true, a0: a0}
+		arena = appendFileAttr(arena, p.file)
+		out.a1 = len(arena)
+		return arena
 	}
-	*out = parsed{rec: p.rawRecord(line), raw: true}
+	*out = parsed{rec: chunk.Record{IngestTS: p.ingest, Raw: line}, raw: true, encoded: true, a0: a0}
+	arena = appendFileAttr(arena, p.file)
+	out.a1 = len(arena)
+	return arena
+}
+
+// appendParsed appends a parsed record whose attributes may be encoded in
+// arena.
+func (imp *importer) appendParsed(pr *parsed, arena []byte, end uint64) error {
+	if !pr.encoded {
+		return imp.append(pr.rec, end)
+	}
+	attrs := arena[pr.a0:pr.a1]
+	if imp.bulk == nil {
+		a, err := chunk.DecodeAttributes(attrs)
+		if err != nil {
+			return &writeError{err}
+		}
+		pr.rec.Attrs = a
+		return imp.append(pr.rec, end)
+	}
+	if err := imp.bulk.AppendEncoded(pr.rec.SourceTS, pr.rec.IngestTS, attrs, pr.rec.Raw); err != nil {
+		return &writeError{err}
+	}
+	imp.sum.Records++
+	imp.cur.records++
+	imp.cur.consumed = max(imp.cur.consumed, end)
+	return nil
+}
+
+// appendFileAttr appends the encoding of the attribute set {file: name}.
+func appendFileAttr(dst []byte, name string) []byte {
+	dst = binary.AppendUvarint(dst, 1)
+	dst = binary.AppendUvarint(dst, uint64(len(AttrFile)))
+	dst = append(dst, AttrFile...)
+	dst = binary.AppendUvarint(dst, uint64(len(name)))
+	return append(dst, name...)
 }
 
 // commitSource records the finished (or failed) source in the manifest

@@ -3,6 +3,7 @@ package file
 import (
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"time"
 
 	"glarc/chunk"
@@ -91,9 +92,9 @@ type bulkEntry struct {
 type bulkChunk struct {
 	id           chunk.ChunkID
 	raw          []byte
-	attrs        []byte // attribute sets; records with recently seen sets share one
+	attrs        []byte // attribute sets, each stored once
 	ents         []bulkEntry
-	cache        map[string]uint32 // attribute set -> offset in attrs
+	sets         setTable
 	minTS, maxTS int64
 	free         chan *bulkChunk // where the chunk goes once sealed
 }
@@ -122,7 +123,7 @@ func (c *bulkChunk) meta() chunk.ChunkMeta {
 // release returns a sealed chunk's buffers to its writer.
 func (c *bulkChunk) release() {
 	c.raw, c.attrs, c.ents = c.raw[:0], c.attrs[:0], c.ents[:0]
-	clear(c.cache)
+	c.sets.reset()
 	select {
 	case c.free <- c:
 	default:
@@ -166,16 +167,13 @@ func (w *BulkWriter) AppendEncoded(source, ingest time.Time, attrs, raw []byte) 
 		w.clockIn = bulkClockEvery
 	}
 	w.clockIn--
-	off, ok := c.cache[string(attrs)]
-	if !ok {
-		off = uint32(len(c.attrs))
+	off := c.sets.find(c.attrs, attrs)
+	if off < 0 {
+		off = len(c.attrs)
 		c.attrs = append(c.attrs, attrs...)
-		if len(c.cache) >= attrCacheSize {
-			clear(c.cache)
-		}
-		c.cache[string(attrs)] = off
+		c.sets.add(attrs, off)
 	}
-	e := bulkEntry{rawOff: uint32(len(c.raw)), rawLen: uint32(len(raw)), attrOff: off, attrLen: uint32(len(attrs)),
+	e := bulkEntry{rawOff: uint32(len(c.raw)), rawLen: uint32(len(raw)), attrOff: uint32(off), attrLen: uint32(len(attrs)),
 		src: encTime(source), ingest: encTime(ingest), wrte: w.wts}
 	c.raw = append(c.raw, raw...)
 	c.ents = append(c.ents, e)
@@ -198,7 +196,7 @@ func (w *BulkWriter) next() (*bulkChunk, error) {
 	default:
 		if w.made < bulkBuffers {
 			w.made++
-			c = &bulkChunk{cache: make(map[string]uint32), free: w.free, raw: make([]byte, 0, w.limit)}
+			c = &bulkChunk{sets: newSetTable(), free: w.free, raw: make([]byte, 0, w.limit)}
 		} else {
 			c = <-w.free // every sealed chunk comes back, sealed or failed
 		}
@@ -286,4 +284,71 @@ func (m *Manager) sealBulk(c *bulkChunk, commit func() error) (chunk.ChunkMeta, 
 	m.log.Debug("sealed chunk", "chunk", c.id.String(), "records", meta.Records,
 		"raw_bytes", meta.RawBytes, "stored_bytes", meta.StoredBytes, "took", time.Since(start))
 	return meta, nil
+}
+
+// setTable finds attribute sets already stored in a chunk's arena: an
+// open-addressing hash table of arena offsets, so looking a set up
+// allocates nothing and every distinct set is stored once per chunk.
+type setTable struct {
+	seed  maphash.Seed
+	slots []setSlot // a power of two long
+	n     int
+	hash  uint64 // of the set last passed to find
+}
+
+type setSlot struct {
+	hash     uint64
+	off, len uint32 // off+1; 0 = empty
+}
+
+// setTableMin is the initial number of slots.
+const setTableMin = 1 << 12
+
+func newSetTable() setTable {
+	return setTable{seed: maphash.MakeSeed(), slots: make([]setSlot, setTableMin)}
+}
+
+func (t *setTable) reset() {
+	clear(t.slots)
+	t.n = 0
+}
+
+// find returns the offset in arena of a set equal to b, or -1; it
+// remembers b's hash for add.
+func (t *setTable) find(arena, b []byte) int {
+	t.hash = maphash.Bytes(t.seed, b)
+	mask := uint64(len(t.slots) - 1)
+	for i := t.hash & mask; ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.off == 0 {
+			return -1
+		}
+		if s.hash == t.hash && int(s.len) == len(b) && string(arena[s.off-1:s.off-1+s.len]) == string(b) {
+			return int(s.off - 1)
+		}
+	}
+}
+
+// add records that the set just passed to find is stored at off.
+func (t *setTable) add(b []byte, off int) {
+	if 2*(t.n+1) > len(t.slots) {
+		old := t.slots
+		t.slots = make([]setSlot, 2*len(old))
+		for _, s := range old {
+			if s.off != 0 {
+				t.put(s)
+			}
+		}
+	}
+	t.put(setSlot{hash: t.hash, off: uint32(off) + 1, len: uint32(len(b))})
+	t.n++
+}
+
+func (t *setTable) put(s setSlot) {
+	mask := uint64(len(t.slots) - 1)
+	i := s.hash & mask
+	for t.slots[i].off != 0 {
+		i = (i + 1) & mask
+	}
+	t.slots[i] = s
 }

@@ -2,6 +2,7 @@ package file
 
 import (
 	"cmp"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -113,4 +114,28 @@ func TestBulkWriterCommitError(t *testing.T) {
 		}
 	}
 	require.ErrorIs(t, cmp.Or(appendErr, bw.Close()), os.ErrPermission)
+}
+
+func TestSetTable(t *testing.T) {
+	tab := newSetTable()
+	var arena []byte
+	offs := map[string]int{}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 50000 {
+		set := fmt.Appendf(nil, "set-%d", rng.IntN(20000))
+		off := tab.find(arena, set)
+		if want, ok := offs[string(set)]; ok {
+			require.Equal(t, want, off)
+			continue
+		}
+		require.Equal(t, -1, off)
+		off = len(arena)
+		arena = append(arena, set...)
+		tab.add(set, off)
+		offs[string(set)] = off
+	}
+	require.Equal(t, len(offs), tab.n)
+	require.Greater(t, len(tab.slots), setTableMin)
+	tab.reset()
+	require.Equal(t, -1, tab.find(arena, []byte("set-1")))
 }

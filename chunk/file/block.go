@@ -38,7 +38,10 @@ type blockBuilder struct {
 	rawLens           []uint32
 	raw               []byte
 	keys              map[string]*attrColumn
-	minTS, maxTS      int64
+	// order guesses the column of a record's j-th key: the previous
+	// record's, whose keys are usually the same.
+	order        []*attrColumn
+	minTS, maxTS int64
 }
 
 // Attribute column modes. Stored on disk: never renumber.
@@ -49,13 +52,19 @@ const (
 
 // attrColumn collects one attribute key's values.
 type attrColumn struct {
+	key     string
 	values  []string
 	index   map[string]uint32
-	records []uint32 // value number + 1 per record; 0 = absent
+	records []uint32 // value number + 1 per record; 0 = absent (dictionary mode)
 	// subOff and subLen locate the value in the record's Raw (subOff =
 	// offset + 1; 0 = absent); subAll is false once a value was not found.
+	// While subAll holds, the dictionary is not built: most columns that
+	// start as substrings stay so.
 	subOff, subLen []uint32
 	subAll         bool
+	// last and lastNum are the value looked up last (dictionary mode).
+	last    string
+	lastNum uint32
 }
 
 func (c *attrColumn) mode() byte {
@@ -63,6 +72,39 @@ func (c *attrColumn) mode() byte {
 		return colSubstring
 	}
 	return colDictionary
+}
+
+// num returns the value number of v, adding it to the dictionary if new.
+func (c *attrColumn) num(v []byte) uint32 {
+	if len(c.values) > 0 && string(v) == c.last {
+		return c.lastNum
+	}
+	vi, ok := c.index[string(v)]
+	if !ok {
+		vi = uint32(len(c.values))
+		c.values = append(c.values, string(v))
+		c.index[c.values[vi]] = vi
+	}
+	c.last, c.lastNum = c.values[vi], vi
+	return vi
+}
+
+// toDictionary leaves substring mode: it numbers the values of the
+// records so far, found at their offsets in raw (the block's text, whose
+// records have the lengths rawLens).
+func (c *attrColumn) toDictionary(raw []byte, rawLens []uint32) {
+	c.subAll = false
+	c.records = c.records[:0]
+	start := 0
+	for i, o := range c.subOff {
+		if o == 0 {
+			c.records = append(c.records, 0)
+		} else {
+			v := raw[start+int(o)-1 : start+int(o)-1+int(c.subLen[i])]
+			c.records = append(c.records, c.num(v)+1)
+		}
+		start += int(rawLens[i])
+	}
 }
 
 func newBlockBuilder() *blockBuilder {
@@ -73,9 +115,28 @@ func (b *blockBuilder) reset() {
 	b.src, b.ingest, b.wrte = b.src[:0], b.ingest[:0], b.wrte[:0]
 	b.rawLens, b.raw = b.rawLens[:0], b.raw[:0]
 	clear(b.keys)
+	b.order = b.order[:0]
 }
 
 func (b *blockBuilder) len() int { return len(b.src) }
+
+// column returns the column of key k, the record's j-th key.
+func (b *blockBuilder) column(j int, k []byte) *attrColumn {
+	if j < len(b.order) && b.order[j].key == string(k) {
+		return b.order[j]
+	}
+	col, ok := b.keys[string(k)]
+	if !ok {
+		col = &attrColumn{key: string(k), index: make(map[string]uint32), subAll: true}
+		b.keys[col.key] = col
+	}
+	if j < len(b.order) {
+		b.order[j] = col
+	} else {
+		b.order = append(b.order, col)
+	}
+	return col
+}
 
 // add appends a record whose attributes are in their chunk.Attributes
 // encoding (already checked by the caller's checksum).
@@ -91,34 +152,32 @@ func (b *blockBuilder) add(src, ingest, wrte int64, attrs, raw []byte) error {
 	b.src = append(b.src, src)
 	b.ingest = append(b.ingest, ingest)
 	b.wrte = append(b.wrte, wrte)
+	j := 0
 	err := eachAttr(attrs, func(k, v []byte) {
-		col, ok := b.keys[string(k)]
-		if !ok {
-			col = &attrColumn{index: make(map[string]uint32), subAll: true}
-			b.keys[string(k)] = col
-		}
-		vi, ok := col.index[string(v)]
-		if !ok {
-			vi = uint32(len(col.values))
-			col.values = append(col.values, string(v))
-			col.index[string(v)] = vi
-		}
-		for len(col.records) < n {
-			col.records = append(col.records, 0)
+		col := b.column(j, k)
+		j++
+		for len(col.subOff) < n {
 			col.subOff = append(col.subOff, 0)
 			col.subLen = append(col.subLen, 0)
+			if !col.subAll {
+				col.records = append(col.records, 0)
+			}
 		}
-		col.records = append(col.records, vi+1)
 		off := -1
 		if col.subAll && len(v) > 0 {
 			off = bytes.Index(raw, v)
 		}
+		if off < 0 && col.subAll {
+			col.toDictionary(b.raw, b.rawLens)
+		}
 		if off < 0 {
-			col.subAll = false
 			off = 0
 		}
 		col.subOff = append(col.subOff, uint32(off+1))
 		col.subLen = append(col.subLen, uint32(len(v)))
+		if !col.subAll {
+			col.records = append(col.records, col.num(v)+1)
+		}
 	})
 	if err != nil {
 		return err

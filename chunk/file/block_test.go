@@ -75,3 +75,35 @@ func FuzzDecodeBlockFrames(f *testing.F) {
 		}
 	})
 }
+
+// TestBlockColumnLeavesSubstringMode: a column whose values were all found
+// in their lines until one is not numbers the earlier values afterwards.
+func TestBlockColumnLeavesSubstringMode(t *testing.T) {
+	recs := []struct {
+		attrs chunk.Attributes
+		raw   string
+	}{
+		{chunk.Attributes{"app": "sshd", "host": "a"}, "a sshd: one"},
+		{chunk.Attributes{"host": "b"}, "b: two"},
+		{chunk.Attributes{"app": "cron", "host": "a"}, "a cron: three"},
+		{chunk.Attributes{"app": "sshd", "host": "c"}, "c sshd: four"},
+		{chunk.Attributes{"app": "kernel", "host": "a"}, "a: five, no app in the line"},
+		{chunk.Attributes{"app": "cron", "host": "a"}, "a cron: six"},
+		{chunk.Attributes{"app": "", "host": "a"}, "a: seven, empty app"},
+	}
+	bb := newBlockBuilder()
+	for i, r := range recs {
+		enc, err := r.attrs.AppendBinary(nil)
+		require.NoError(t, err)
+		require.NoError(t, bb.add(int64(i+1)*1e9, 5e9, 6e9, enc, []byte(r.raw)))
+	}
+	meta := bb.appendMeta(nil)
+	require.Equal(t, colDictionary, bb.keys["app"].mode())
+	require.Equal(t, colSubstring, bb.keys["host"].mode())
+	require.Equal(t, []string{"sshd", "cron", "kernel", ""}, bb.keys["app"].values)
+	d, err := decodeBlockFrames(meta, append([]byte(nil), bb.raw...), len(recs))
+	require.NoError(t, err)
+	for i, r := range recs {
+		require.Equal(t, r.attrs, d.record(i).Attrs, "record %d", i)
+	}
+}

@@ -500,7 +500,8 @@ func (imp *importer) importSequential(ctx context.Context, r io.Reader, p *lineP
 
 // batch is a run of lines handed to a parse worker.
 type batch struct {
-	buf []byte
+	buf    []byte
+	parsed []parsed // the workers' output, reused with the batch
 	// attrs holds the encoded attribute sets of the parsed records.
 	attrs []byte
 	ends  []int
@@ -527,14 +528,34 @@ func (imp *importer) importParallel(ctx context.Context, r io.Reader, p *linePar
 	jobs := make(chan *batch, imp.opts.Workers)
 	ordered := make(chan *batch, 2*imp.opts.Workers+2)
 	var readErr error // set by the reader before it closes ordered
+	// Batches go round through pool once appended, so their buffers are
+	// reused rather than left to the GC.
+	pool := make(chan *batch, cap(ordered)+imp.opts.Workers+1)
+	newBatch := func() *batch {
+		select {
+		case b := <-pool:
+			return b
+		default:
+			return &batch{out: make(chan []parsed, 1)}
+		}
+	}
+	recycle := func(b *batch) {
+		if cap(b.buf) > 4*batchBytes {
+			b.buf = nil // kept for a long line: let it go
+		}
+		b.buf, b.ends, b.offs, b.attrs = b.buf[:0], b.ends[:0], b.offs[:0], b.attrs[:0]
+		select {
+		case pool <- b:
+		default:
+		}
+	}
 	g.Go(func() error {
 		defer close(ordered)
 		defer close(jobs)
 		lr := input.NewLineReader(r, imp.opts.MaxLine)
 		var lineErrs []error
-		b := &batch{}
+		b := newBatch()
 		send := func() bool {
-			b.out = make(chan []parsed, 1)
 			select {
 			case ordered <- b:
 			case <-gctx.Done():
@@ -545,7 +566,7 @@ func (imp *importer) importParallel(ctx context.Context, r io.Reader, p *linePar
 			case <-gctx.Done():
 				return false
 			}
-			b = &batch{}
+			b = newBatch()
 			return true
 		}
 		for {
@@ -582,7 +603,8 @@ func (imp *importer) importParallel(ctx context.Context, r io.Reader, p *linePar
 	for range imp.opts.Workers {
 		g.Go(func() error {
 			for b := range jobs {
-				out := make([]parsed, len(b.ends))
+				out := slices.Grow(b.parsed[:0], len(b.ends))[:len(b.ends)]
+				b.parsed = out
 				arena := b.attrs[:0]
 				prev := 0
 				for i, end := range b.ends {
@@ -621,6 +643,7 @@ func (imp *importer) importParallel(ctx context.Context, r io.Reader, p *linePar
 		if appendErr != nil {
 			break
 		}
+		recycle(b)
 		imp.progress(p.file, p.format)
 	}
 	if appendErr != nil {

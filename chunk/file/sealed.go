@@ -161,22 +161,30 @@ func parseSealed(path string, data []byte, dec *zstd.Decoder) (*sealedReader, er
 }
 
 // block decodes block i, verifying its checksum first.
-func (r *sealedReader) block(i int) (*decodedBlock, error) {
+func (r *sealedReader) block(i int) (*decodedBlock, error) { return r.blockInto(i, nil) }
+
+// blockInto is block decoding into the memory of spare, if not nil (spare
+// and everything read from it is invalid then).
+func (r *sealedReader) blockInto(i int, spare *decodedBlock) (*decodedBlock, error) {
 	e := &r.blocks[i]
 	comp := r.data[e.off : e.off+uint64(e.clen)]
 	if got := crc(comp); got != e.sum {
 		return nil, &CorruptError{Path: r.path, Section: fmt.Sprintf("block %d", i), Offset: int64(e.off), Reason: fmt.Sprintf("checksum %08x, stored %08x", got, e.sum)}
 	}
-	d, err := decodeBlock(r.dec, comp, e, nil)
+	d, err := decodeBlock(r.dec, comp, e, spare)
 	if err != nil {
 		return nil, &CorruptError{Path: r.path, Section: fmt.Sprintf("block %d", i), Offset: int64(e.off), Reason: err.Error()}
 	}
 	return d, nil
 }
 
-// decodeBlock decompresses and decodes a block whose checksum was checked.
-// metaBuf, if not nil, is reused for the meta frame.
-func decodeBlock(dec *zstd.Decoder, comp []byte, e *blockEntry, metaBuf []byte) (*decodedBlock, error) {
+// decodeBlock decompresses and decodes a block whose checksum was checked,
+// into the memory of spare if it is not nil.
+func decodeBlock(dec *zstd.Decoder, comp []byte, e *blockEntry, spare *decodedBlock) (*decodedBlock, error) {
+	var metaBuf, textBuf []byte
+	if spare != nil {
+		metaBuf, textBuf = spare.meta, spare.raw
+	}
 	if e.ulen > maxBlockPayload || e.metaULen > maxBlockPayload {
 		return nil, fmt.Errorf("decoded sizes %d+%d exceed the limit %d", e.metaULen, e.ulen, maxBlockPayload)
 	}
@@ -190,15 +198,25 @@ func decodeBlock(dec *zstd.Decoder, comp []byte, e *blockEntry, metaBuf []byte) 
 	if err != nil {
 		return nil, fmt.Errorf("meta frame: %w", err)
 	}
-	text, err := dec.DecodeAll(comp[e.metaCLen:], make([]byte, 0, e.ulen))
+	if cap(textBuf) < int(e.ulen) {
+		textBuf = make([]byte, 0, e.ulen)
+	}
+	text, err := dec.DecodeAll(comp[e.metaCLen:], textBuf[:0])
 	if err == nil && len(text) != int(e.ulen) {
 		err = fmt.Errorf("text frame decoded to %d bytes, index says %d", len(text), e.ulen)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("text frame: %w", err)
 	}
-	return decodeBlockFrames(metaB, text, int(e.records))
+	d, err := decodeBlockFrames(metaB, text, int(e.records), spare)
+	if d != nil {
+		d.meta = metaB
+	}
+	return d, err
 }
+
+// encoderWindow is the zstd window of the block encoders.
+const encoderWindow = 2 << 20
 
 // sealWorkers is how many goroutines compress the blocks of one seal.
 const sealWorkers = 2
@@ -223,11 +241,15 @@ type encoders struct {
 // without zstd's frame checksum: the block index holds a CRC-32C of both
 // frames, checked before decoding.
 func newEncoders() (encoders, error) {
-	meta, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderCRC(false), zstd.WithEncoderConcurrency(sealWorkers))
+	// A block is compressed on its own: a window past its size holds
+	// memory (about 8 MiB an encoder by default) and finds nothing.
+	opts := []zstd.EOption{zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderCRC(false),
+		zstd.WithEncoderConcurrency(sealWorkers), zstd.WithWindowSize(encoderWindow)}
+	meta, err := zstd.NewWriter(nil, opts...)
 	if err != nil {
 		return encoders{}, err
 	}
-	text, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderCRC(false), zstd.WithEncoderConcurrency(sealWorkers))
+	text, err := zstd.NewWriter(nil, opts...)
 	if err != nil {
 		meta.Close()
 		return encoders{}, err

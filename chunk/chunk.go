@@ -176,6 +176,14 @@ type BlockLayout interface {
 	BlockStarts() []uint64
 }
 
+// BufferReuser is implemented by cursors that can decode the next block
+// into the memory of the previous one, for scans that drop each record
+// before reading on (counting). With reuse on, a record's Raw and Attrs
+// are valid only until the cursor moves to another block.
+type BufferReuser interface {
+	ReuseBuffers(reuse bool)
+}
+
 // AttrSkipper is implemented by cursors that can leave attributes out of
 // the records they return, for scans that look only at Raw and times, and
 // fill them in for the records that are kept.

@@ -246,6 +246,11 @@ func countStream(ctx context.Context, m chunk.Manager, q *Query, opt Options, s 
 		return 0, err
 	}
 	defer func() { err = errors.Join(err, s.close()) }()
+	// A count drops every record before reading the next: each block can
+	// be decoded into the previous one's memory.
+	if r, ok := s.cur.(chunk.BufferReuser); ok {
+		r.ReuseBuffers(true)
+	}
 	for {
 		ok, err := s.advance(ctx, q, opt)
 		if err != nil || !ok {

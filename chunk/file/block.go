@@ -320,6 +320,8 @@ type decodedBlock struct {
 	setOf []uint32 // set of each record; noSet until built
 	seen  map[string]uint32
 	key   []byte
+	// meta is the decompressed meta frame, kept for reuse.
+	meta []byte
 }
 
 type attrCol struct {
@@ -477,8 +479,9 @@ func (r *payloadReader) deltas(dst []int64, what string) {
 
 // decodeBlockFrames decodes a block's meta frame and text frame (both
 // already decompressed) holding want records. The result keeps references
-// into text.
-func decodeBlockFrames(meta, text []byte, want int) (*decodedBlock, error) {
+// into text. If spare is not nil, its columns are reused (and spare is
+// invalid afterwards).
+func decodeBlockFrames(meta, text []byte, want int, spare *decodedBlock) (*decodedBlock, error) {
 	r := &payloadReader{b: meta}
 	n := r.uvarint("record count")
 	if r.err == nil && n != uint64(want) {
@@ -492,13 +495,18 @@ func decodeBlockFrames(meta, text []byte, want int) (*decodedBlock, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	d := &decodedBlock{
-		src:    make([]int64, n),
-		ingest: make([]int64, n),
-		wrte:   make([]int64, n),
-		setOf:  make([]uint32, n),
-		rawOff: make([]uint32, n+1),
+	d := spare
+	if d == nil {
+		d = &decodedBlock{}
 	}
+	d.src = resize(d.src, n)
+	d.ingest = resize(d.ingest, n)
+	d.wrte = resize(d.wrte, n)
+	d.setOf = resize(d.setOf, n)
+	d.rawOff = resize(d.rawOff, n+1)
+	d.rawOff[0] = 0
+	d.sets = d.sets[:0]
+	clear(d.seen)
 	r.deltas(d.src, "SourceTS")
 	r.deltas(d.ingest, "IngestTS")
 	r.deltas(d.wrte, "WriteTS")
@@ -509,12 +517,14 @@ func decodeBlockFrames(meta, text []byte, want int) (*decodedBlock, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	cols := make([]attrCol, k)
+	cols := resize(d.cols, k)
 	// For record i and key j: cell[2*(i*k+j)] is the value number + 1
 	// (dictionary) or offset + 1 (substring), cell[2*(i*k+j)+1] the length.
-	cell := make([]uint32, 2*n*k)
+	cell := resize(d.cell, 2*n*k)
+	clear(cell)
 	for j := range cols {
 		c := &cols[j]
+		*c = attrCol{}
 		c.key = string(r.bytes("attribute key"))
 		if j > 0 && r.err == nil && strings.Compare(cols[j-1].key, c.key) >= 0 {
 			r.fail("attribute keys out of order")
@@ -597,4 +607,13 @@ func decodeBlockFrames(meta, text []byte, want int) (*decodedBlock, error) {
 	}
 	d.cols, d.cell = cols, cell
 	return d, nil
+}
+
+// resize returns s with length n, reusing its memory when it is large
+// enough (the contents are stale then).
+func resize[T any](s []T, n uint64) []T {
+	if uint64(cap(s)) >= n {
+		return s[:n]
+	}
+	return make([]T, n)
 }

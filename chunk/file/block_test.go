@@ -31,7 +31,7 @@ func TestBlockColumnsRoundTrip(t *testing.T) {
 	meta := bb.appendMeta(nil)
 	require.Equal(t, colSubstring, bb.keys["host"].mode())
 	require.Equal(t, colDictionary, bb.keys["file"].mode())
-	d, err := decodeBlockFrames(meta, append([]byte(nil), bb.raw...), len(recs))
+	d, err := decodeBlockFrames(meta, append([]byte(nil), bb.raw...), len(recs), nil)
 	require.NoError(t, err)
 	for i, r := range recs {
 		got := d.record(i)
@@ -46,7 +46,7 @@ func TestBlockColumnsRoundTrip(t *testing.T) {
 	require.Equal(t, d.setOf[0], d.setOf[3])
 	// Every truncation of the meta frame is an error, never a panic.
 	for n := range len(meta) {
-		_, err := decodeBlockFrames(meta[:n], bb.raw, len(recs))
+		_, err := decodeBlockFrames(meta[:n], bb.raw, len(recs), nil)
 		require.Error(t, err, "meta cut to %d", n)
 	}
 }
@@ -65,7 +65,7 @@ func FuzzDecodeBlockFrames(f *testing.F) {
 		if n < 0 || n > 1<<16 {
 			return
 		}
-		d, err := decodeBlockFrames(meta, text, n)
+		d, err := decodeBlockFrames(meta, text, n, nil)
 		if err != nil {
 			return
 		}
@@ -101,7 +101,7 @@ func TestBlockColumnLeavesSubstringMode(t *testing.T) {
 	require.Equal(t, colDictionary, bb.keys["app"].mode())
 	require.Equal(t, colSubstring, bb.keys["host"].mode())
 	require.Equal(t, []string{"sshd", "cron", "kernel", ""}, bb.keys["app"].values)
-	d, err := decodeBlockFrames(meta, append([]byte(nil), bb.raw...), len(recs))
+	d, err := decodeBlockFrames(meta, append([]byte(nil), bb.raw...), len(recs), nil)
 	require.NoError(t, err)
 	for i, r := range recs {
 		require.Equal(t, r.attrs, d.record(i).Attrs, "record %d", i)

@@ -18,6 +18,8 @@ type sealedCursor struct {
 	cur       int // block held in blk, -1 for none
 	blk       *decodedBlock
 	skipAttrs bool
+	// reuse makes load decode into the previous block's memory.
+	reuse bool
 }
 
 func newSealedCursor(r *sealedReader) *sealedCursor {
@@ -30,9 +32,12 @@ var (
 	_ chunk.RecordCursor = (*sealedCursor)(nil)
 	_ chunk.BlockLayout  = (*sealedCursor)(nil)
 	_ chunk.AttrSkipper  = (*sealedCursor)(nil)
+	_ chunk.BufferReuser = (*sealedCursor)(nil)
 )
 
 func (c *sealedCursor) SkipAttrs(skip bool) { c.skipAttrs = skip }
+
+func (c *sealedCursor) ReuseBuffers(reuse bool) { c.reuse = reuse }
 
 func (c *sealedCursor) AttrsAt(pos uint64) (chunk.Attributes, error) {
 	if c.closed {
@@ -53,7 +58,11 @@ func (c *sealedCursor) load(pos uint64) (int, error) {
 	b := c.cur
 	if b < 0 || pos < c.r.starts[b] || pos >= c.r.starts[b]+uint64(c.r.blocks[b].records) {
 		b = c.r.blockOf(pos)
-		d, err := c.r.block(b)
+		var spare *decodedBlock
+		if c.reuse {
+			spare, c.cur, c.blk = c.blk, -1, nil
+		}
+		d, err := c.r.blockInto(b, spare)
 		if err != nil {
 			return 0, err
 		}

@@ -120,7 +120,21 @@ func (c *bulkChunk) meta() chunk.ChunkMeta {
 	return m
 }
 
-// release returns a sealed chunk's buffers to its writer.
+// bulkSeal is a bulk chunk as a seal reads it. Its read releases the
+// chunk as soon as every record has been read (the blocks hold copies):
+// appending goes on while the last blocks are compressed and the chunk is
+// written and fsynced.
+type bulkSeal struct {
+	*bulkChunk
+	done bool
+}
+
+func (s *bulkSeal) read() {
+	s.done = true
+	s.release()
+}
+
+// release returns a chunk's buffers to its writer.
 func (c *bulkChunk) release() {
 	c.raw, c.attrs, c.ents = c.raw[:0], c.attrs[:0], c.ents[:0]
 	c.sets.reset()
@@ -269,19 +283,27 @@ func (w *BulkWriter) Close() error {
 // sealBulk seals a bulk writer's chunk, then runs its commit, and returns
 // the buffers to the writer whatever happened.
 func (m *Manager) sealBulk(c *bulkChunk, commit func() error) (chunk.ChunkMeta, error) {
-	defer c.release()
+	// c may be released (and refilled) while the seal goes on: take what
+	// is needed from it first.
+	id := c.id
+	sc := sealChunk{id: id, minTS: c.minTS, maxTS: c.maxTS, rawBytes: uint64(len(c.raw))}
+	in := &bulkSeal{bulkChunk: c}
+	defer func() {
+		if !in.done {
+			c.release()
+		}
+	}()
 	start := time.Now()
-	meta, err := writeSealed(c, sealChunk{id: c.id, minTS: c.minTS, maxTS: c.maxTS, rawBytes: uint64(len(c.raw))},
-		m.ChunkDir(c.id), m.opts.BlockBytes, m.enc)
+	meta, err := writeSealed(in, sc, m.ChunkDir(id), m.opts.BlockBytes, m.enc)
 	if err != nil {
-		return meta, fmt.Errorf("seal chunk %s: %w", c.id, err)
+		return meta, fmt.Errorf("seal chunk %s: %w", id, err)
 	}
 	if commit != nil {
 		if err := commit(); err != nil {
-			return meta, fmt.Errorf("seal chunk %s: commit: %w", c.id, err)
+			return meta, fmt.Errorf("seal chunk %s: commit: %w", id, err)
 		}
 	}
-	m.log.Debug("sealed chunk", "chunk", c.id.String(), "records", meta.Records,
+	m.log.Debug("sealed chunk", "chunk", id.String(), "records", meta.Records,
 		"raw_bytes", meta.RawBytes, "stored_bytes", meta.StoredBytes, "took", time.Since(start))
 	return meta, nil
 }

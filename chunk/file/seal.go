@@ -23,6 +23,9 @@ type sealInput interface {
 	record(i uint32) (src, ingest, wrte int64, attrs, raw []byte, err error)
 	// attrError wraps the error of decoding record i's attribute set.
 	attrError(i uint32, err error) error
+	// read is called once every record has been read: the input is not
+	// used after it.
+	read()
 }
 
 // sealChunk is what the trailer says about the chunk besides its blocks.
@@ -145,6 +148,7 @@ func writeSealed(in sealInput, sc sealChunk, dstDir string, blockBytes int, enc 
 		bb.reset()
 		return nil
 	}
+	records := uint64(in.count())
 	for _, i := range sortedOrderOf(in.count(), in.time) {
 		src, ingest, wrte, attrB, rawB, err := in.record(i)
 		if err != nil {
@@ -162,10 +166,11 @@ func writeSealed(in sealInput, sc sealChunk, dstDir string, blockBytes int, enc 
 	if err := flushBlock(); err != nil {
 		return meta, err
 	}
+	in.read()
 	if err := stop(); err != nil {
 		return meta, err
 	}
-	tr := trailer{id: sc.id, records: uint64(in.count()), minTS: sc.minTS, maxTS: sc.maxTS,
+	tr := trailer{id: sc.id, records: records, minTS: sc.minTS, maxTS: sc.maxTS,
 		rawBytes: sc.rawBytes, indexOff: off, blocks: blocks, indexCRC: crc(index)}
 	var tb [TrailerSize]byte
 	tr.put(tb[:])
@@ -214,6 +219,8 @@ func (a *activeInput) record(i uint32) (src, ingest, wrte int64, attrs, raw []by
 	raw, err = a.raw.read(e.rawOff, e.rawLen)
 	return e.src, e.ingest, e.wrte, a.attrMap[e.attrOff : e.attrOff+uint64(e.attrLen)], raw, err
 }
+
+func (a *activeInput) read() {}
 
 func (a *activeInput) attrError(i uint32, err error) error {
 	return &CorruptError{Path: filepath.Join(a.st.dir, AttrLogName), Section: "attribute set",

@@ -277,6 +277,26 @@ func (p *Postings) Sorted() iter.Seq2[[]byte, []uint32] {
 	}
 }
 
+// Longest walks the k keys with the most positions (fewer if there are
+// fewer keys), most first, with their positions. Both slices belong to p
+// and are valid until the next step.
+func (p *Postings) Longest(k int) iter.Seq2[[]byte, []uint32] {
+	return func(yield func([]byte, []uint32) bool) {
+		order := make([]uint32, len(p.entries))
+		for i := range order {
+			order[i] = uint32(i)
+		}
+		slices.SortStableFunc(order, func(a, b uint32) int { return int(p.entries[b].list.n) - int(p.entries[a].list.n) })
+		for _, i := range order[:min(k, len(order))] {
+			e := &p.entries[i]
+			p.scratch = p.appendPos(p.scratch[:0], &e.list)
+			if !yield(p.arena[e.off:e.off+e.len], p.scratch) {
+				return
+			}
+		}
+	}
+}
+
 // SortedKeys returns the keys in byte order, as strings.
 func (p *Postings) SortedKeys() []string {
 	out := make([]string, 0, len(p.entries))

@@ -45,13 +45,22 @@
 // # Posting lists
 //
 // A value is a posting list of record positions (uint32, ascending), in
-// whichever of three encodings is smallest (the low two bits of the first
+// whichever of these encodings is smallest (the low two bits of the first
 // uvarint say which):
 //
 //	list     uvarint(first<<2 | 0) | uvarint(delta) ...   deltas ≥ 1, to the value's end
 //	roaring  uvarint(1) | Roaring portable serialization (run containers allowed)
 //	bitset   uvarint(first<<2 | 2) | bytes: bit j of byte i = position first+8i+j;
 //	         bit 0 of the first byte and the last byte are never zero
+//	rice     uvarint(first<<2 | 3) | uvarint((count-1)<<5 | k) | bits, low bit
+//	         of each byte first: per delta minus one v, v>>k one bits, a zero
+//	         bit, then the k low bits of v
+//	subset   uvarint(1<<2 | 1) | uvarint(len(parent)) | parent | ranks
+//
+// A subset list (subset.go) is the ranks, a posting list in any other
+// encoding, of its positions within the list of the key parent in the same
+// dictionary; Parents writes them and Reader.Postings reads them (at most
+// MaxSubsetDepth deep), DecodePostings refuses them.
 package dict
 
 import (

@@ -116,44 +116,96 @@ func DecodePostings(b []byte, records uint64) (*roaring.Bitmap, error) {
 	if n <= 0 {
 		return nil, fmt.Errorf("%w: bad header", errPostings)
 	}
+	if x == encRoaring {
+		return decodeRoaring(b[n:], records)
+	}
 	bm := roaring.New()
+	if err := decodeTo(bm, b, records); err != nil {
+		return nil, err
+	}
+	return bm, nil
+}
+
+// sink takes decoded positions, in ascending batches.
+type sink interface{ AddMany([]uint32) }
+
+// arraySink collects positions in a slice.
+type arraySink struct{ pos []uint32 }
+
+func (s *arraySink) AddMany(b []uint32) { s.pos = append(s.pos, b...) }
+
+// sizeHint is an upper bound of the number of positions of the posting
+// list b (not a roaring one), for sizing a slice; 0 if unknown.
+func sizeHint(b []byte) int {
+	x, n := binary.Uvarint(b)
+	if n <= 0 {
+		return 0
+	}
+	switch x & encMask {
+	case encList:
+		return len(b)
+	case encBitset:
+		return 8 * len(b)
+	case encRice:
+		c, _ := binary.Uvarint(b[n:])
+		return int(min(c>>riceKBits+1, uint64(8*len(b))))
+	}
+	return 0
+}
+
+// decodeTo decodes the posting list b into s.
+func decodeTo(s sink, b []byte, records uint64) error {
+	x, n := binary.Uvarint(b)
+	if n <= 0 {
+		return fmt.Errorf("%w: bad header", errPostings)
+	}
 	switch x & encMask {
 	case encRoaring:
 		if x != encRoaring {
-			return nil, fmt.Errorf("%w: reserved bits %#x set", errPostings, x)
+			return fmt.Errorf("%w: reserved bits %#x set", errPostings, x)
 		}
-		body := b[n:]
-		got, err := bm.ReadFrom(bytes.NewReader(body))
+		bm, err := decodeRoaring(b[n:], records)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", errPostings, err)
+			return err
 		}
-		if got != int64(len(body)) {
-			return nil, fmt.Errorf("%w: roaring bitmap of %d bytes in %d", errPostings, got, len(body))
-		}
-		if err := bm.Validate(); err != nil {
-			return nil, fmt.Errorf("%w: %v", errPostings, err)
-		}
-		if !bm.IsEmpty() && uint64(bm.Maximum()) >= records {
-			return nil, fmt.Errorf("%w: position %d beyond %d records", errPostings, bm.Maximum(), records)
-		}
-		return bm, nil
+		s.AddMany(bm.ToArray())
+		return nil
 	case encBitset:
-		return decodeBitset(bm, x>>encBits, b[n:], records)
+		return decodeBitset(s, x>>encBits, b[n:], records)
 	case encList:
-		return decodeList(bm, x>>encBits, b[n:], records)
+		return decodeList(s, x>>encBits, b[n:], records)
 	case encRice:
-		return decodeRice(bm, x>>encBits, b[n:], records)
+		return decodeRice(s, x>>encBits, b[n:], records)
 	}
-	return nil, fmt.Errorf("%w: unknown encoding %d", errPostings, x&encMask)
+	return fmt.Errorf("%w: unknown encoding %d", errPostings, x&encMask)
+}
+
+// decodeRoaring decodes a roaring body.
+func decodeRoaring(body []byte, records uint64) (*roaring.Bitmap, error) {
+	bm := roaring.New()
+	got, err := bm.ReadFrom(bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errPostings, err)
+	}
+	if got != int64(len(body)) {
+		return nil, fmt.Errorf("%w: roaring bitmap of %d bytes in %d", errPostings, got, len(body))
+	}
+	if err := bm.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %v", errPostings, err)
+	}
+	if !bm.IsEmpty() && uint64(bm.Maximum()) >= records {
+		return nil, fmt.Errorf("%w: position %d beyond %d records", errPostings, bm.Maximum(), records)
+	}
+	return bm, nil
 }
 
 // decodeBitset decodes bit i of b as position first+i.
-func decodeBitset(bm *roaring.Bitmap, first uint64, b []byte, records uint64) (*roaring.Bitmap, error) {
+func decodeBitset(bm sink, first uint64, b []byte, records uint64) error {
 	if len(b) == 0 || b[0]&1 == 0 || b[len(b)-1] == 0 {
-		return nil, fmt.Errorf("%w: bitset not trimmed", errPostings)
+		return fmt.Errorf("%w: bitset not trimmed", errPostings)
 	}
 	if first >= records || uint64(len(b)-1)*8 >= records-first {
-		return nil, fmt.Errorf("%w: bitset beyond %d records", errPostings, records)
+		return fmt.Errorf("%w: bitset beyond %d records", errPostings, records)
 	}
 	var buf [128]uint32
 	batch := buf[:0]
@@ -163,7 +215,7 @@ func decodeBitset(bm *roaring.Bitmap, first uint64, b []byte, records uint64) (*
 			c &= c - 1
 			p := first + uint64(i)*8 + uint64(j)
 			if p >= records {
-				return nil, fmt.Errorf("%w: position %d beyond %d records", errPostings, p, records)
+				return fmt.Errorf("%w: position %d beyond %d records", errPostings, p, records)
 			}
 			if len(batch) == cap(batch) {
 				bm.AddMany(batch)
@@ -173,25 +225,25 @@ func decodeBitset(bm *roaring.Bitmap, first uint64, b []byte, records uint64) (*
 		}
 	}
 	bm.AddMany(batch)
-	return bm, nil
+	return nil
 }
 
 // decodeList decodes first followed by uvarint deltas.
-func decodeList(bm *roaring.Bitmap, p uint64, b []byte, records uint64) (*roaring.Bitmap, error) {
+func decodeList(bm sink, p uint64, b []byte, records uint64) error {
 	n := 0
 	if p >= records {
-		return nil, fmt.Errorf("%w: position %d beyond %d records", errPostings, p, records)
+		return fmt.Errorf("%w: position %d beyond %d records", errPostings, p, records)
 	}
 	var buf [128]uint32
 	batch := append(buf[:0], uint32(p))
 	for off := n; off < len(b); {
 		d, sz := binary.Uvarint(b[off:])
 		if sz <= 0 || d == 0 {
-			return nil, fmt.Errorf("%w: bad delta at byte %d", errPostings, off)
+			return fmt.Errorf("%w: bad delta at byte %d", errPostings, off)
 		}
 		off += sz
 		if d >= records-p {
-			return nil, fmt.Errorf("%w: position beyond %d records", errPostings, records)
+			return fmt.Errorf("%w: position beyond %d records", errPostings, records)
 		}
 		p += d
 		if len(batch) == cap(batch) {
@@ -201,7 +253,7 @@ func decodeList(bm *roaring.Bitmap, p uint64, b []byte, records uint64) (*roarin
 		batch = append(batch, uint32(p))
 	}
 	bm.AddMany(batch)
-	return bm, nil
+	return nil
 }
 
 // Rice-coded lists (encRice): the header uvarint holds the first position,
@@ -278,18 +330,18 @@ func appendRice(dst []byte, pos []uint32, k int) []byte {
 }
 
 // decodeRice decodes a Rice-coded list (encRice) after its first position.
-func decodeRice(bm *roaring.Bitmap, p uint64, b []byte, records uint64) (*roaring.Bitmap, error) {
+func decodeRice(bm sink, p uint64, b []byte, records uint64) error {
 	if p >= records {
-		return nil, fmt.Errorf("%w: position %d beyond %d records", errPostings, p, records)
+		return fmt.Errorf("%w: position %d beyond %d records", errPostings, p, records)
 	}
 	h, n := binary.Uvarint(b)
 	if n <= 0 {
-		return nil, fmt.Errorf("%w: bad rice header", errPostings)
+		return fmt.Errorf("%w: bad rice header", errPostings)
 	}
 	b = b[n:]
 	count, k := h>>riceKBits, uint(h&(1<<riceKBits-1))
 	if count == 0 || count >= records-p || count > uint64(len(b))*8 {
-		return nil, fmt.Errorf("%w: %d rice deltas in %d bytes", errPostings, count, len(b))
+		return fmt.Errorf("%w: %d rice deltas in %d bytes", errPostings, count, len(b))
 	}
 	br := bitReader{b: b}
 	var buf [128]uint32
@@ -299,7 +351,7 @@ func decodeRice(bm *roaring.Bitmap, p uint64, b []byte, records uint64) (*roarin
 		for {
 			br.refill()
 			if br.n == 0 {
-				return nil, fmt.Errorf("%w: rice list cut short", errPostings)
+				return fmt.Errorf("%w: rice list cut short", errPostings)
 			}
 			ones := uint(bits.TrailingZeros64(^br.acc))
 			if ones < br.n {
@@ -310,20 +362,20 @@ func decodeRice(bm *roaring.Bitmap, p uint64, b []byte, records uint64) (*roarin
 			q += uint64(br.n)
 			br.skip(br.n)
 			if q >= records {
-				return nil, fmt.Errorf("%w: rice delta beyond %d records", errPostings, records)
+				return fmt.Errorf("%w: rice delta beyond %d records", errPostings, records)
 			}
 		}
 		if q >= records {
-			return nil, fmt.Errorf("%w: rice delta beyond %d records", errPostings, records)
+			return fmt.Errorf("%w: rice delta beyond %d records", errPostings, records)
 		}
 		br.refill()
 		if br.n < k {
-			return nil, fmt.Errorf("%w: rice list cut short", errPostings)
+			return fmt.Errorf("%w: rice list cut short", errPostings)
 		}
 		d := (q<<k | br.acc&(1<<k-1)) + 1
 		br.skip(k)
 		if d >= records-p {
-			return nil, fmt.Errorf("%w: position beyond %d records", errPostings, records)
+			return fmt.Errorf("%w: position beyond %d records", errPostings, records)
 		}
 		p += d
 		if len(batch) == cap(batch) {
@@ -333,10 +385,10 @@ func decodeRice(bm *roaring.Bitmap, p uint64, b []byte, records uint64) (*roarin
 		batch = append(batch, uint32(p))
 	}
 	if br.n >= 8 || br.off < len(b) || br.acc != 0 {
-		return nil, fmt.Errorf("%w: rice list has trailing bits", errPostings)
+		return fmt.Errorf("%w: rice list has trailing bits", errPostings)
 	}
 	bm.AddMany(batch)
-	return bm, nil
+	return nil
 }
 
 // bitReader reads b from the least significant bit of each byte.

@@ -72,6 +72,22 @@ func FuzzReader(f *testing.F) {
 	idx, err := d.Finish()
 	require.NoError(f, err)
 	f.Add(blocks.Bytes(), idx)
+	// A dictionary with subset lists and shared values.
+	var pos []uint32
+	for i := range uint32(200) {
+		pos = append(pos, 2*i)
+	}
+	ps := NewParents()
+	ps.Add([]byte("b"), pos)
+	ps.Plan()
+	blocks.Reset()
+	d = NewWriter(&blocks)
+	for _, k := range []string{"a", "b", "c", "d"} {
+		require.NoError(f, d.Add([]byte(k), ps.AppendPostings(nil, []byte(k), pos[:len(pos)-len(k)])))
+	}
+	idx, err = d.Finish()
+	require.NoError(f, err)
+	f.Add(blocks.Bytes(), idx)
 	f.Fuzz(func(t *testing.T, blocks, idx []byte) {
 		r, err := NewReader("fuzz", blocks, 0, idx)
 		if err != nil {
@@ -80,7 +96,11 @@ func FuzzReader(f *testing.F) {
 		for _, k := range []string{"a", "abc", "zz", ""} {
 			r.Get([]byte(k))
 		}
-		for range r.Prefix([]byte("a")) {
+		for e, err := range r.Prefix(nil) {
+			if err != nil {
+				break
+			}
+			r.Postings(e.Value, 1000)
 		}
 	})
 }

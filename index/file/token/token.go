@@ -12,15 +12,20 @@
 //
 // # Layout
 //
-// A container file (index/file/container) of type 'k', version 3 (version
-// 2 had no shared dictionary values, version 1 held IDs as tokens), with
-// five sections:
+// A container file (index/file/container) of type 'k', version 4 (version
+// 3 had no subset lists, 2 no shared dictionary values, 1 held IDs as
+// tokens), with five sections:
 //
 //	0 meta          u64 records | u32 tokens | u32 long keys      (16 B, checked at open)
 //	1 token blocks  dictionary blocks: index token → posting list (index/file/dict)
 //	2 token index   dictionary index                               (checked at open)
 //	3 long blocks   dictionary blocks: long-run key → posting list
 //	4 long index    dictionary index                               (checked at open)
+//
+// Each dictionary writes its lists with dict.Parents: its dict.MaxParents
+// longest lists are parents, and a list that is a subset of a parent (a
+// word of a log template within the template's records) may be written as
+// ranks within it, which a lookup decodes after the parent's list.
 //
 // A long run is a token run holding a letter that is not an index token:
 // longer than tokenizer.MaxTokenLen, an ID (tokenizer.IsID) or a UUID. Its
@@ -56,7 +61,7 @@ const FileName = "token.idx"
 
 // Format constants.
 const (
-	Version  byte = 3
+	Version  byte = 4
 	MetaSize      = 16
 	sections      = 5
 )
@@ -175,9 +180,13 @@ func Write(path string, ts *collect.TokenSet) error {
 func writeDict(w *container.Writer, p *collect.Postings) error {
 	d := dict.NewWriter(w)
 	var val []byte
-	scratch := roaring.New()
+	ps := dict.NewParents()
+	for k, pos := range p.Longest(dict.MaxParents) {
+		ps.Add(k, pos)
+	}
+	ps.Plan()
 	for k, pos := range p.Sorted() {
-		val = dict.AppendPostings(val[:0], pos, scratch)
+		val = ps.AppendPostings(val[:0], k, pos)
 		if err := d.Add(k, val); err != nil {
 			return err
 		}
@@ -274,12 +283,12 @@ func (r *Reader) Lookup(tok []byte) (*roaring.Bitmap, bool, error) {
 	if !ok {
 		return roaring.New(), true, nil
 	}
-	bm, err := r.decode(v, low)
+	bm, err := r.decode(r.tokens, v, low)
 	return bm, true, err
 }
 
-func (r *Reader) decode(v, key []byte) (*roaring.Bitmap, error) {
-	bm, err := dict.DecodePostings(v, r.records)
+func (r *Reader) decode(d *dict.Reader, v, key []byte) (*roaring.Bitmap, error) {
+	bm, err := d.Postings(v, r.records)
 	if err != nil {
 		return nil, &index.CorruptError{Path: r.f.Path(), Section: "postings", Offset: -1, Reason: fmt.Sprintf("%q: %v", key, err)}
 	}
@@ -316,7 +325,7 @@ func (r *Reader) Prefix(p []byte) (*roaring.Bitmap, bool, error) {
 			if err != nil {
 				return nil, true, err
 			}
-			bm, err := r.decode(e.Value, e.Key)
+			bm, err := r.decode(d, e.Value, e.Key)
 			if err != nil {
 				return nil, true, err
 			}
@@ -331,7 +340,7 @@ func (r *Reader) Prefix(p []byte) (*roaring.Bitmap, bool, error) {
 			return nil, true, err
 		}
 		if ok {
-			bm, err := r.decode(v, low[:collect.BucketLen])
+			bm, err := r.decode(r.long, v, low[:collect.BucketLen])
 			if err != nil {
 				return nil, true, err
 			}

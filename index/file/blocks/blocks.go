@@ -36,24 +36,31 @@
 //
 // # Layout
 //
-// A container file (index/file/container) of type 'b', version 4 (version
+// A container file (index/file/container) of type 'b', version 5 (version
 // 1 had no run pairs; 2 held index tokens and probed with a division; 3 had
-// no common section), with five sections:
+// no common section; 4 spread a key's bits over the whole filter and
+// checksummed each filter whole), with six sections:
 //
-//	0 meta       u64 records | u32 blocks | u32 hashes (k) | u32 bits per key | u32 zero  (24 B, checked at open)
+//	0 meta       u64 records | u32 blocks | u32 hashes (k) | u32 bits per key | u32 segment words (128)  (24 B, checked at open)
 //	1 starts     blocks × u64 first position, ascending from 0                         (checked at open)
-//	2 directory  blocks × (u32 word offset | u32 words | u32 CRC-32C of the words)      (checked at open)
-//	3 filters    u64 words; block i's filter is words [off, off+words)                  (each checked when used)
+//	2 directory  blocks × (u32 word offset | u32 words)                                 (checked at open)
+//	3 filters    u64 words; block i's filter is words [off, off+words)                  (checked by segment, when read)
 //	4 common     u32 fingerprints of the common keys, strictly ascending                (checked at open)
+//	5 sums       u32 CRC-32C of each segment of 128 words of the filters (the last may be shorter)  (checked at open)
 //
-// A filter of m = 64·words bits holds every distinct key of its block that
-// is not common: with h = Hash(key) and d = rotate(h, 32) | 1, bits
-// hi64((h + i·d) mod 2^64 · m) for i in [0, k) are set (hi64: the high 64
-// bits of the 128-bit product, a value in [0, m)); bit b is bit b mod 64 of
-// word b/64. Hash is FNV-1a (64-bit) over the ASCII-lowercased key,
-// finished with the SplitMix64 mixer. words = ceil(n · bits per key / 64),
-// at least 1, for n keys. With 8 bits per key and k = 6 about 2% of blocks
-// that lack a key still pass.
+// The filters tile section 3 in block order; each is a multiple of 8 words.
+// A filter is a blocked Bloom filter of words/8 buckets of 512 bits (8
+// words: one cache line, never across a segment) and holds every distinct
+// key of its block that is not common. For h = Hash(key), the key's bucket
+// starts at word 8·hi64(h · words/8) (hi64: the high 64 bits of the 128-bit
+// product) and its bits in the bucket are (h >> 9i) & 511 for i in [0, k);
+// bit p of a bucket is bit p mod 64 of its word p/64. Hash is FNV-1a
+// (64-bit) over the ASCII-lowercased key, finished with the SplitMix64
+// mixer. words = 8 · max(1, ceil(n · bits per key / 512)) for n keys. With 8
+// bits per key and k = 6 about 2.5% of blocks that lack a key still pass.
+// A lookup checks the segment of each bucket it reads, once per lookup, so
+// it reads about one cache line and one 1 KiB segment per key and block,
+// not the whole filter; Verify checks every section whole.
 package blocks
 
 import (
@@ -62,7 +69,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/bits"
 	"os"
 	"path/filepath"
 
@@ -80,16 +86,19 @@ const FileName = "blocks.flt"
 
 // Format constants.
 const (
-	Version        byte = 4
+	Version        byte = 5
 	MetaSize            = 24
 	StartSize           = 8
-	DirEntrySize        = 12
+	DirEntrySize        = 8
 	WordSize            = 8
 	CommonSize          = 4
-	sections            = 5
+	SumSize             = 4
+	BucketWords         = 8   // a 512-bit bucket holds all bits of a key
+	SegmentWords        = 128 // the filters are checksummed in 1 KiB segments
+	sections            = 6
 	DefaultBitsPer      = 8
 	DefaultHashes       = 6
-	maxHashes           = 32
+	maxHashes           = 7 // 9 bits of the hash per bit in the bucket
 	maxBitsPerKey       = 64
 )
 
@@ -100,11 +109,12 @@ const (
 	secDir    = 2
 	secWords  = 3
 	secCommon = 4
+	secSums   = 5
 )
 
 // sectionNames names the sections in errors, by number.
 func sectionNames() [sections]string {
-	return [sections]string{"meta", "starts", "directory", "filters", "common"}
+	return [sections]string{"meta", "starts", "directory", "filters", "common", "segment sums"}
 }
 
 // FNV-1a (64-bit) parameters of Hash.
@@ -305,9 +315,9 @@ func (c *Collector) write(path string) error {
 			}
 		}
 		start = end
-		filter := make([]uint64, max(1, (uint64(len(keys))*DefaultBitsPer+63)/64))
+		filter := make([]uint64, filterWords(len(keys), DefaultBitsPer))
 		for _, h := range keys {
-			set(filter, h, DefaultHashes)
+			setKey(filter, h, DefaultHashes)
 		}
 		filters[i] = filter
 	}
@@ -406,7 +416,7 @@ func writeFilters(path string, records uint64, starts []uint64, filters [][]uint
 	meta = binary.LittleEndian.AppendUint32(meta, uint32(len(starts)))
 	meta = binary.LittleEndian.AppendUint32(meta, DefaultHashes)
 	meta = binary.LittleEndian.AppendUint32(meta, DefaultBitsPer)
-	meta = binary.LittleEndian.AppendUint32(meta, 0)
+	meta = binary.LittleEndian.AppendUint32(meta, SegmentWords)
 	w.Write(meta)
 	w.EndSection()
 	var buf []byte
@@ -420,7 +430,6 @@ func writeFilters(path string, records uint64, starts []uint64, filters [][]uint
 	var off uint64
 	for _, filter := range filters {
 		n := uint64(len(filter))
-		start := len(words)
 		for _, x := range filter {
 			words = binary.LittleEndian.AppendUint64(words, x)
 		}
@@ -430,7 +439,6 @@ func writeFilters(path string, records uint64, starts []uint64, filters [][]uint
 		}
 		dir = binary.LittleEndian.AppendUint32(dir, uint32(off))
 		dir = binary.LittleEndian.AppendUint32(dir, uint32(n))
-		dir = binary.LittleEndian.AppendUint32(dir, container.Checksum(words[start:]))
 		off += n
 	}
 	w.Write(dir)
@@ -443,23 +451,13 @@ func writeFilters(path string, records uint64, starts []uint64, filters [][]uint
 	}
 	w.Write(cb)
 	w.EndSection()
-	return w.Commit()
-}
-
-// probe is the i-th bit of key hash h in a filter of m bits: the high word
-// of (h + i·d)·m, with d = rotate(h, 32) | 1 (a multiply, not a division).
-func probe(h uint64, m uint64, i int) uint64 {
-	d := bits.RotateLeft64(h, 32) | 1
-	hi, _ := bits.Mul64(h+uint64(i)*d, m)
-	return hi
-}
-
-func set(filter []uint64, h uint64, k int) {
-	m := uint64(len(filter)) * 64
-	for i := range k {
-		b := probe(h, m, i)
-		filter[b/64] |= 1 << (b % 64)
+	var sums []byte
+	for lo := 0; lo < len(words); lo += SegmentWords * WordSize {
+		sums = binary.LittleEndian.AppendUint32(sums, container.Checksum(words[lo:min(lo+SegmentWords*WordSize, len(words))]))
 	}
+	w.Write(sums)
+	w.EndSection()
+	return w.Commit()
 }
 
 // Stat reports the filter file in dir.
@@ -501,6 +499,7 @@ type Reader struct {
 	starts  []uint64
 	dir     []byte
 	words   []byte
+	sums    []byte // CRC-32C of each segment of words
 	common  []byte // ascending u32 fingerprints
 }
 
@@ -544,8 +543,8 @@ func newReader(f *container.File) (*Reader, error) {
 	n := binary.LittleEndian.Uint32(meta[8:])
 	k := binary.LittleEndian.Uint32(meta[12:])
 	bpk := binary.LittleEndian.Uint32(meta[16:])
-	if k == 0 || k > maxHashes || bpk == 0 || bpk > maxBitsPerKey || binary.LittleEndian.Uint32(meta[20:]) != 0 {
-		return nil, bad(secMeta, "bad parameters k=%d bits=%d", k, bpk)
+	if seg := binary.LittleEndian.Uint32(meta[20:]); k == 0 || k > maxHashes || bpk == 0 || bpk > maxBitsPerKey || seg != SegmentWords {
+		return nil, bad(secMeta, "bad parameters k=%d bits=%d segment=%d", k, bpk, seg)
 	}
 	r.k = int(k)
 	if uint64(len(secs[secStarts])) != uint64(n)*StartSize || uint64(len(secs[secDir])) != uint64(n)*DirEntrySize {
@@ -568,13 +567,17 @@ func newReader(f *container.File) (*Reader, error) {
 	var next uint64
 	for i := range int(n) {
 		off, words := r.entry(i)
-		if uint64(off) != next || words == 0 {
+		if uint64(off) != next || words == 0 || words%BucketWords != 0 {
 			return nil, bad(secDir, "block %d filter at word %d of %d words", i, off, words)
 		}
 		next += uint64(words)
 	}
 	if next*WordSize != uint64(len(r.words)) {
 		return nil, bad(secWords, "%d words, the directory names %d", len(r.words)/WordSize, next)
+	}
+	r.sums = secs[secSums]
+	if segs := (next + SegmentWords - 1) / SegmentWords; uint64(len(r.sums)) != segs*SumSize {
+		return nil, bad(secSums, "%d bytes for %d segments", len(r.sums), segs)
 	}
 	r.common = secs[secCommon]
 	if len(r.common)%CommonSize != 0 {
@@ -593,18 +596,27 @@ func (r *Reader) entry(i int) (off, words uint32) {
 	return binary.LittleEndian.Uint32(e), binary.LittleEndian.Uint32(e[4:])
 }
 
-// filter returns block i's filter words after checking their checksum.
-func (r *Reader) filter(i int) ([]byte, error) {
-	if i < 0 || i >= len(r.starts) {
-		return nil, fmt.Errorf("block %d of %d: %w", i, len(r.starts), index.ErrCorrupt)
+// segments is a set of the segments of the filters section found intact
+// during one lookup.
+type segments []uint64
+
+func (r *Reader) newSegments() segments {
+	return make(segments, (len(r.sums)/SumSize+63)/64)
+}
+
+// check checks the checksum of segment i of the filters, once per lookup.
+func (r *Reader) check(seen segments, i uint32) error {
+	if seen[i/64]&(1<<(i%64)) != 0 {
+		return nil
 	}
-	off, words := r.entry(i)
-	b := r.words[uint64(off)*WordSize : (uint64(off)+uint64(words))*WordSize]
-	if got, want := container.Checksum(b), binary.LittleEndian.Uint32(r.dir[i*DirEntrySize+8:]); got != want {
-		return nil, &index.CorruptError{Path: r.f.Path(), Section: "filters", Offset: r.f.Offset(secWords) + int64(off)*WordSize,
-			Reason: fmt.Sprintf("block %d checksum %#08x, want %#08x", i, got, want)}
+	lo := uint64(i) * SegmentWords * WordSize
+	b := r.words[lo:min(lo+SegmentWords*WordSize, uint64(len(r.words)))]
+	if got, want := container.Checksum(b), binary.LittleEndian.Uint32(r.sums[i*SumSize:]); got != want {
+		return &index.CorruptError{Path: r.f.Path(), Section: "filters", Offset: r.f.Offset(secWords) + int64(lo),
+			Reason: fmt.Sprintf("segment %d checksum %#08x, want %#08x", i, got, want)}
 	}
-	return b, nil
+	seen[i/64] |= 1 << (i % 64)
+	return nil
 }
 
 // Records is the number of records covered.
@@ -649,20 +661,25 @@ func (r *Reader) isCommon(h uint64) bool {
 	return false
 }
 
-// mayContain tests one block for every key hash of hs.
-func (r *Reader) mayContain(block int, hs []uint64) (bool, error) {
+// mayContain tests one block for every key hash of hs, checking each
+// segment it reads (seen: the segments already checked).
+func (r *Reader) mayContain(block int, hs []uint64, seen segments) (bool, error) {
 	if len(hs) == 0 {
 		return true, nil
 	}
-	b, err := r.filter(block)
-	if err != nil {
-		return true, err
+	if block < 0 || block >= len(r.starts) {
+		return true, fmt.Errorf("block %d of %d: %w", block, len(r.starts), index.ErrCorrupt)
 	}
-	m := uint64(len(b)) / WordSize * 64
+	off, words := r.entry(block)
 	for _, h := range hs {
+		b := off + bucket(h, words) // a bucket never spans two segments
+		if err := r.check(seen, b/SegmentWords); err != nil {
+			return true, err
+		}
 		for i := range r.k {
-			p := probe(h, m, i)
-			if binary.LittleEndian.Uint64(b[p/64*WordSize:])&(1<<(p%64)) == 0 {
+			p := bitOf(h, i)
+			w := binary.LittleEndian.Uint64(r.words[(uint64(b)+p/64)*WordSize:])
+			if w&(1<<(p%64)) == 0 {
 				return false, nil
 			}
 		}
@@ -674,7 +691,7 @@ func (r *Reader) mayContain(block int, hs []uint64) (bool, error) {
 // runs or run pairs). Index tokens are not held (IsKey) and pass.
 func (r *Reader) MayContain(block int, runs [][]byte) bool {
 	var buf [8]uint64
-	ok, _ := r.mayContain(block, r.keyHashes(buf[:0], runs))
+	ok, _ := r.mayContain(block, r.keyHashes(buf[:0], runs), r.newSegments())
 	return ok
 }
 
@@ -684,9 +701,10 @@ func (r *Reader) MayContain(block int, runs [][]byte) bool {
 func (r *Reader) Candidates(runs [][]byte) (*roaring.Bitmap, error) {
 	var buf [8]uint64
 	hs := r.keyHashes(buf[:0], runs)
+	seen := r.newSegments()
 	out := roaring.New()
 	for i, s := range r.starts {
-		ok, err := r.mayContain(i, hs)
+		ok, err := r.mayContain(i, hs, seen)
 		if err != nil {
 			return nil, err
 		}

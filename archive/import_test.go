@@ -179,3 +179,43 @@ func TestHelperImport(t *testing.T) {
 	dir, path, _ := strings.Cut(spec, "|")
 	importPaths(t, dir, path)
 }
+
+// TestImportAfterNoSeal: an import that appended through the active chunk
+// (NoSeal) leaves it active; the next import seals it before writing
+// chunks straight from memory, and every line is there once.
+func TestImportAfterNoSeal(t *testing.T) {
+	dir, logs := t.TempDir(), t.TempDir()
+	a := writeFile(t, filepath.Join(logs, "a.log"), genLines(0, 300), false)
+	b := writeFile(t, filepath.Join(logs, "b.log"), genLines(300, 3000), false)
+	imp := func(path string, opts ImportOptions) Summary {
+		arc, err := Open(dir, Options{MaxChunkBytes: 64 << 10})
+		require.NoError(t, err)
+		src, err := FileSource(path)
+		require.NoError(t, err)
+		opts.Year, opts.Location = 2026, time.UTC
+		sum, err := arc.Import(context.Background(), []Source{src}, opts)
+		require.NoError(t, err)
+		require.NoError(t, arc.Close())
+		return sum
+	}
+	require.EqualValues(t, 300, imp(a, ImportOptions{NoSeal: true}).Records)
+	arc, err := OpenReadOnly(dir, Options{})
+	require.NoError(t, err)
+	list, err := arc.Chunks().List()
+	require.NoError(t, err)
+	require.NoError(t, arc.Close())
+	require.Len(t, list, 1)
+	require.False(t, list[0].Sealed)
+	require.EqualValues(t, 3000, imp(b, ImportOptions{}).Records)
+	require.EqualValues(t, 0, imp(b, ImportOptions{}).Records, "imported already")
+	arc, err = OpenReadOnly(dir, Options{})
+	require.NoError(t, err)
+	list, err = arc.Chunks().List()
+	require.NoError(t, err)
+	require.NoError(t, arc.Close())
+	require.Greater(t, len(list), 2)
+	for _, m := range list {
+		require.True(t, m.Sealed, "chunk %s", m.ID)
+	}
+	requireExactlyOnce(t, lineNumbers(t, dir), 3300)
+}

@@ -64,6 +64,10 @@ var (
 	ErrIncomplete = errors.New("index incomplete")
 	// ErrNotBuilt means the chunk has no index of this kind yet.
 	ErrNotBuilt = errors.New("index not built")
+	// ErrFormatVersion means the index file is in a format version this
+	// glarc does not read (written by another release): it is not used,
+	// and `glarc index` builds it again.
+	ErrFormatVersion = errors.New("index format version not read by this glarc")
 	// ErrTooManyRecords means a chunk holds more records than a uint32
 	// position can name.
 	ErrTooManyRecords = errors.New("chunk has too many records to index")

@@ -1,34 +1,58 @@
-package planner
+package planner_test
 
 import (
+	"bytes"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"glarc/index/collect"
+	"glarc/index/file/token"
 	"glarc/query"
+	"glarc/query/planner"
 )
 
-func TestNeeds(t *testing.T) {
-	for _, tc := range []struct {
-		q    string
-		want kinds
-	}{
-		{"error", kindToken},
-		{"4711", kindBlocks},
-		{"173.234.31.186", kindBlocks},
-		{`"failed password"`, kindToken},
-		{`"port 22"`, kindToken | kindBlocks},
-		{"auth*", kindToken},
-		{"198.51.*", kindToken | kindBlocks},
-		{"host=web1", kindAttr | kindKV},
-		{"*=web1", 0},
-		{"/fail/", 0},
-		{"*", 0},
-		{"error host=web1", kindToken | kindAttr | kindKV},
-		{"NOT 4711 OR pid>10", kindBlocks | kindAttr | kindKV},
-	} {
-		q, err := query.Parse(tc.q)
-		require.NoError(t, err, tc.q)
-		require.Equal(t, tc.want, needs(q.Root()), "query %q", tc.q)
+// TestOtherFormatVersion: a token index in a format version this glarc does
+// not read is planned as not indexed (the block filters answer instead),
+// with one warning for the whole query that names the fix, not a warning
+// about damage per chunk.
+func TestOtherFormatVersion(t *testing.T) {
+	a := newArchive(t, 7, 3000, collect.Budget{})
+	metas, err := a.fm.List()
+	require.NoError(t, err)
+	changed := 0
+	for _, m := range metas {
+		if !m.Sealed {
+			continue
+		}
+		path := filepath.Join(a.fm.ChunkDir(m.ID), token.FileName)
+		b, err := os.ReadFile(path)
+		require.NoError(t, err)
+		b[2]++ // the format version byte of the container header
+		require.NoError(t, os.WriteFile(path, b, 0o644))
+		changed++
+	}
+	require.Greater(t, changed, 1)
+
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	q, err := query.Parse("error")
+	require.NoError(t, err)
+	p := planner.New(a.indexes, a.fm.ChunkDir, planner.Options{Logger: log})
+	defer p.Close()
+	want := run(t, a.fm, q, query.Options{})
+	var ex query.Explain
+	got := run(t, a.fm, q, query.Options{Candidates: p, Explain: &ex})
+	require.Equal(t, want, got)
+	require.Equal(t, 1, strings.Count(logs.String(), "another glarc version"), logs.String())
+	require.NotContains(t, logs.String(), "damaged")
+	for _, c := range ex.Chunks {
+		if c.Source == planner.SourceIndex {
+			require.Contains(t, c.Reason, "token (other format version)")
+		}
 	}
 }

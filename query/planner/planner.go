@@ -87,6 +87,8 @@ type Planner struct {
 	answers map[chunk.ChunkID]answer
 	// warned holds the chunks already warned about.
 	warned map[chunk.ChunkID]bool
+	// warnedVersion is set once the other-version warning was logged.
+	warnedVersion bool
 }
 
 var _ query.CandidateSource = (*Planner)(nil)
@@ -197,6 +199,9 @@ func (p *Planner) candidates(meta chunk.ChunkMeta, q *query.Query) (query.Candid
 		want |= kindBlocks
 	}
 	set := p.set(meta.ID, want)
+	if otherVersion(&set) {
+		p.warnVersion()
+	}
 	if want != 0 && notBuilt(&set) {
 		return query.AllPositions(SourceScan, "chunk not indexed"), false
 	}
@@ -238,11 +243,41 @@ func joinReason(a, b string) string {
 	return a + "; " + b
 }
 
+// warnVersion logs once that indexes of another format version are left
+// out.
+func (p *Planner) warnVersion() {
+	p.mu.Lock()
+	first := !p.warnedVersion
+	p.warnedVersion = true
+	p.mu.Unlock()
+	if first {
+		p.log.Warn("indexes written by another glarc version are not used; `glarc index` builds them again")
+	}
+}
+
+// missing reports whether err says an index cannot be used because it was
+// never built, or was built in a format version this glarc does not read:
+// the chunk is then planned as if that kind were not indexed.
+func missing(err error) bool {
+	return errors.Is(err, index.ErrNotBuilt) || errors.Is(err, index.ErrFormatVersion)
+}
+
+// otherVersion reports whether some index of set has another format
+// version.
+func otherVersion(set *index.Set) bool {
+	for _, err := range set.Errs {
+		if errors.Is(err, index.ErrFormatVersion) {
+			return true
+		}
+	}
+	return false
+}
+
 // damage returns the first error of set that is not a missing index, in
 // kind order.
 func damage(set *index.Set) error {
 	for _, kind := range []string{index.KindToken, index.KindAttr, index.KindKV, index.KindBlocks} {
-		if err := set.Errs[kind]; err != nil && !errors.Is(err, index.ErrNotBuilt) {
+		if err := set.Errs[kind]; err != nil && !missing(err) {
 			return fmt.Errorf("%s index: %w", kind, err)
 		}
 	}
@@ -256,7 +291,7 @@ func notBuilt(set *index.Set) bool {
 		return false
 	}
 	for _, err := range set.Errs {
-		if !errors.Is(err, index.ErrNotBuilt) {
+		if !missing(err) {
 			return false
 		}
 	}
@@ -267,8 +302,11 @@ func notBuilt(set *index.Set) bool {
 func missingKinds(set *index.Set) string {
 	var out []string
 	for _, kind := range []string{index.KindToken, index.KindAttr, index.KindKV, index.KindBlocks} {
-		if errors.Is(set.Errs[kind], index.ErrNotBuilt) {
+		switch err := set.Errs[kind]; {
+		case errors.Is(err, index.ErrNotBuilt):
 			out = append(out, kind)
+		case errors.Is(err, index.ErrFormatVersion):
+			out = append(out, kind+" (other format version)")
 		}
 	}
 	return strings.Join(out, ", ")

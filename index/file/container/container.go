@@ -252,7 +252,9 @@ func parse(path string, data []byte, typ, version byte, sections int) (*File, er
 	case data[offType] != typ:
 		return nil, bad("header", offType, "type %q, want %q", data[offType], typ)
 	case data[offVersion] != version:
-		return nil, bad("header", offVersion, "version %d, want %d", data[offVersion], version)
+		// Another glarc wrote it, or the byte is damaged: either way it is
+		// not used, and `glarc index` builds it again.
+		return nil, fmt.Errorf("%s: header: version %d, this glarc reads %d: %w, or %w", path, data[offVersion], version, index.ErrFormatVersion, index.ErrCorrupt)
 	case data[offFlags]&^FlagComplete != 0:
 		return nil, bad("header", offFlags, "unknown flags %#x", data[offFlags])
 	case data[offFlags]&FlagComplete == 0:

@@ -104,14 +104,12 @@ func Open(dir string, opts Options) (*Archive, error) {
 }
 
 // beginImport marks the manifest open at the current end of the archive.
-// Unless the import appends through the active chunk (NoSeal), it seals an
-// active chunk left by an earlier writer and starts a bulk writer.
+// Unless the import appends through the active chunk, it starts a bulk
+// writer, which seals chunks straight from memory. It appends through the
+// active chunk with NoSeal, and when an earlier writer (serve, an import
+// with NoSeal, a crash) left an active chunk: that one then fills up
+// before new chunks are started, as it would have.
 func (a *Archive) beginImport(imp *importer) error {
-	if !imp.opts.NoSeal {
-		if err := a.chunks.Seal(); err != nil && !errors.Is(err, chunk.ErrNoActiveChunk) {
-			return err
-		}
-	}
 	mark, err := a.chunks.Mark()
 	if err != nil {
 		return err
@@ -120,7 +118,7 @@ func (a *Archive) beginImport(imp *importer) error {
 	if err := a.manifest.write(a.dir); err != nil {
 		return err
 	}
-	if !imp.opts.NoSeal {
+	if _, active := a.chunks.Active(); !imp.opts.NoSeal && !active {
 		if imp.bulk, err = a.chunks.Bulk(file.BulkOptions{BeforeSeal: imp.commitSeal}); err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package file
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -39,49 +40,78 @@ type sealChunk struct {
 // by time, in blocks of about blockBytes of raw text, each block a meta
 // frame and a text frame. It writes into dstDir+".tmp", fsyncs the file
 // and the directory, renames it into place and fsyncs the parent.
-func writeSealed(in sealInput, sc sealChunk, dstDir string, blockBytes int, enc encoders) (meta chunk.ChunkMeta, err error) {
-	tmp := dstDir + tmpSuffix
-	if err := os.RemoveAll(tmp); err != nil {
-		return meta, err
-	}
-	if err := os.MkdirAll(tmp, 0o755); err != nil {
-		return meta, err
-	}
-	defer func() {
-		if err != nil {
-			os.RemoveAll(tmp)
-		}
-	}()
-	f, err := os.OpenFile(filepath.Join(tmp, SealedName), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+func writeSealed(in sealInput, sc sealChunk, dstDir string, blockBytes int, enc encoders) (chunk.ChunkMeta, error) {
+	sw, err := newSealWriter(dstDir, blockBytes, enc)
 	if err != nil {
-		return meta, err
+		return chunk.ChunkMeta{}, err
 	}
-	defer func() {
-		if f != nil {
-			f.Close()
+	for _, i := range sortedOrderOf(in.count(), in.time) {
+		src, ingest, wrte, attrB, rawB, err := in.record(i)
+		if err == nil {
+			err = sw.add(src, ingest, wrte, attrB, rawB)
+			if errors.Is(err, errAttrs) {
+				err = in.attrError(i, err)
+			}
 		}
-	}()
-	w := bufio.NewWriterSize(f, 1<<20)
-	h := header(TypeSealed, VersionSealed, FlagComplete)
-	if _, err := w.Write(h[:]); err != nil {
-		return meta, err
+		if err != nil {
+			sw.abort()
+			return chunk.ChunkMeta{}, err
+		}
 	}
-	// Blocks are built here in order, compressed by sealWorkers goroutines
-	// and written in order by one more. Buffers go round through free, so
-	// a seal allocates a handful of them, not a few per block.
-	off := uint64(HeaderSize)
-	var (
-		index    []byte
-		blocks   uint32
-		writeErr error
-		wg       sync.WaitGroup
-	)
-	jobs := make(chan *blockJob, sealWorkers)
-	order := make(chan *blockJob, 2*sealWorkers)
-	free := make(chan *blockJob, 3*sealWorkers+2)
+	if err := sw.flush(); err != nil {
+		sw.abort()
+		return chunk.ChunkMeta{}, err
+	}
+	in.read()
+	return sw.finish(sc)
+}
+
+// errAttrs marks an attribute set that does not decode.
+var errAttrs = errors.New("bad attribute set")
+
+// sealWriter writes one sealed chunk from records given in their final
+// order. Blocks are built by the caller of add, compressed by sealWorkers
+// goroutines and written in order by one more into dstDir+".tmp". Buffers
+// go round through free, so a seal allocates a handful of them, not a few
+// per block.
+type sealWriter struct {
+	dstDir, tmp string
+	blockBytes  int
+	f           *os.File
+	w           *bufio.Writer
+	bb          *blockBuilder
+	records     uint64
+	// Written by the writer goroutine; read after stop.
+	off      uint64
+	index    []byte
+	blocks   uint32
+	writeErr error
+
+	jobs, order, free chan *blockJob
+	workers, writer   sync.WaitGroup
+	stopped           bool
+}
+
+func newSealWriter(dstDir string, blockBytes int, enc encoders) (*sealWriter, error) {
+	sw := &sealWriter{dstDir: dstDir, tmp: dstDir + tmpSuffix, blockBytes: blockBytes, bb: newBlockBuilder(), off: HeaderSize,
+		jobs: make(chan *blockJob, sealWorkers), order: make(chan *blockJob, 2*sealWorkers), free: make(chan *blockJob, 3*sealWorkers+2)}
+	if err := os.RemoveAll(sw.tmp); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(sw.tmp, 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(sw.tmp, SealedName), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		os.RemoveAll(sw.tmp)
+		return nil, err
+	}
+	sw.f, sw.w = f, bufio.NewWriterSize(f, 1<<20)
+	h := header(TypeSealed, VersionSealed, FlagComplete)
+	sw.w.Write(h[:]) // a bufio.Writer's error sticks: Flush reports it
 	for range sealWorkers {
-		wg.Go(func() {
-			for j := range jobs {
+		sw.workers.Go(func() {
+			for j := range sw.jobs {
 				j.comp = enc.meta.EncodeAll(j.meta, j.comp[:0])
 				j.metaCLen = len(j.comp)
 				j.comp = enc.text.EncodeAll(j.text, j.comp)
@@ -89,118 +119,129 @@ func writeSealed(in sealInput, sc sealChunk, dstDir string, blockBytes int, enc 
 			}
 		})
 	}
-	var writer sync.WaitGroup
-	writer.Go(func() {
-		for j := range order {
+	sw.writer.Go(func() {
+		for j := range sw.order {
 			<-j.done
-			if writeErr == nil {
-				e := blockEntry{off: off, clen: uint32(len(j.comp)), ulen: uint32(len(j.text)), records: j.records,
+			if sw.writeErr == nil {
+				e := blockEntry{off: sw.off, clen: uint32(len(j.comp)), ulen: uint32(len(j.text)), records: j.records,
 					sum: crc(j.comp), minTS: j.minTS, maxTS: j.maxTS, metaCLen: uint32(j.metaCLen), metaULen: uint32(len(j.meta))}
 				var eb [BlockEntrySize]byte
 				e.put(eb[:])
-				index = append(index, eb[:]...)
-				if _, err := w.Write(j.comp); err != nil {
-					writeErr = err
+				sw.index = append(sw.index, eb[:]...)
+				if _, err := sw.w.Write(j.comp); err != nil {
+					sw.writeErr = err
 				} else {
-					off += uint64(len(j.comp))
-					blocks++
+					sw.off += uint64(len(j.comp))
+					sw.blocks++
 				}
 			}
 			select {
-			case free <- j:
+			case sw.free <- j:
 			default:
 			}
 		}
 	})
-	stopped := false
-	stop := func() error {
-		if !stopped {
-			stopped = true
-			close(jobs)
-			close(order)
-			wg.Wait()
-			writer.Wait()
+	return sw, nil
+}
+
+// add appends the next record in time order; its slices are copied.
+func (sw *sealWriter) add(src, ingest, wrte int64, attrs, raw []byte) error {
+	if sw.bb.len() > 0 && len(sw.bb.raw)+len(raw) > sw.blockBytes {
+		if err := sw.flush(); err != nil {
+			return err
 		}
-		return writeErr
 	}
-	defer stop()
-	bb := newBlockBuilder()
-	flushBlock := func() error {
-		if bb.len() == 0 {
-			return nil
-		}
-		var j *blockJob
-		select {
-		case j = <-free:
-		default:
-			j = &blockJob{}
-		}
-		j.meta = bb.appendMeta(j.meta[:0])
-		// The builder's text becomes the job's; the job's old buffer is
-		// the builder's next.
-		j.text, bb.raw = bb.raw, j.text[:0]
-		j.records, j.minTS, j.maxTS, j.done = uint32(bb.len()), bb.minTS, bb.maxTS, make(chan struct{})
-		if len(j.meta) > maxBlockPayload || len(j.text) > maxBlockPayload {
-			return fmt.Errorf("block of %d+%d bytes exceeds the %d byte limit", len(j.meta), len(j.text), maxBlockPayload)
-		}
-		order <- j
-		jobs <- j
-		bb.reset()
+	if err := sw.bb.add(src, ingest, wrte, attrs, raw); err != nil {
+		return fmt.Errorf("%w: %w", errAttrs, err)
+	}
+	sw.records++
+	return nil
+}
+
+// flush hands the block being built to compression.
+func (sw *sealWriter) flush() error {
+	bb := sw.bb
+	if bb.len() == 0 {
 		return nil
 	}
-	records := uint64(in.count())
-	for _, i := range sortedOrderOf(in.count(), in.time) {
-		src, ingest, wrte, attrB, rawB, err := in.record(i)
+	var j *blockJob
+	select {
+	case j = <-sw.free:
+	default:
+		j = &blockJob{}
+	}
+	j.meta = bb.appendMeta(j.meta[:0])
+	// The builder's text becomes the job's; the job's old buffer is the
+	// builder's next.
+	j.text, bb.raw = bb.raw, j.text[:0]
+	j.records, j.minTS, j.maxTS, j.done = uint32(bb.len()), bb.minTS, bb.maxTS, make(chan struct{})
+	if len(j.meta) > maxBlockPayload || len(j.text) > maxBlockPayload {
+		return fmt.Errorf("block of %d+%d bytes exceeds the %d byte limit", len(j.meta), len(j.text), maxBlockPayload)
+	}
+	sw.order <- j
+	sw.jobs <- j
+	bb.reset()
+	return nil
+}
+
+// stop waits for the blocks handed over to be written.
+func (sw *sealWriter) stop() error {
+	if !sw.stopped {
+		sw.stopped = true
+		close(sw.jobs)
+		close(sw.order)
+		sw.workers.Wait()
+		sw.writer.Wait()
+	}
+	return sw.writeErr
+}
+
+// abort stops and removes what was written.
+func (sw *sealWriter) abort() {
+	sw.stop()
+	sw.f.Close()
+	os.RemoveAll(sw.tmp)
+}
+
+// finish writes the block index and trailer after the flushed blocks,
+// fsyncs the file and the directory and renames it into place.
+func (sw *sealWriter) finish(sc sealChunk) (meta chunk.ChunkMeta, err error) {
+	defer func() {
 		if err != nil {
-			return meta, err
+			sw.abort()
 		}
-		if bb.len() > 0 && len(bb.raw)+len(rawB) > blockBytes {
-			if err := flushBlock(); err != nil {
-				return meta, err
-			}
-		}
-		if err := bb.add(src, ingest, wrte, attrB, rawB); err != nil {
-			return meta, in.attrError(i, err)
-		}
-	}
-	if err := flushBlock(); err != nil {
+	}()
+	if err := sw.flush(); err != nil {
 		return meta, err
 	}
-	in.read()
-	if err := stop(); err != nil {
+	if err := sw.stop(); err != nil {
 		return meta, err
 	}
-	tr := trailer{id: sc.id, records: records, minTS: sc.minTS, maxTS: sc.maxTS,
-		rawBytes: sc.rawBytes, indexOff: off, blocks: blocks, indexCRC: crc(index)}
+	tr := trailer{id: sc.id, records: sw.records, minTS: sc.minTS, maxTS: sc.maxTS,
+		rawBytes: sc.rawBytes, indexOff: sw.off, blocks: sw.blocks, indexCRC: crc(sw.index)}
 	var tb [TrailerSize]byte
 	tr.put(tb[:])
-	if _, err := w.Write(index); err != nil {
+	sw.w.Write(sw.index)
+	sw.w.Write(tb[:])
+	if err := sw.w.Flush(); err != nil {
 		return meta, err
 	}
-	if _, err := w.Write(tb[:]); err != nil {
+	if err := sw.f.Sync(); err != nil {
 		return meta, err
 	}
-	if err := w.Flush(); err != nil {
+	if err := sw.f.Close(); err != nil {
 		return meta, err
 	}
-	if err := f.Sync(); err != nil {
+	if err := syncDir(sw.tmp); err != nil {
 		return meta, err
 	}
-	err = f.Close()
-	f = nil
-	if err != nil {
+	if err := os.Rename(sw.tmp, sw.dstDir); err != nil {
 		return meta, err
 	}
-	if err := syncDir(tmp); err != nil {
+	if err := syncDir(filepath.Dir(sw.dstDir)); err != nil {
 		return meta, err
 	}
-	if err := os.Rename(tmp, dstDir); err != nil {
-		return meta, err
-	}
-	if err := syncDir(filepath.Dir(dstDir)); err != nil {
-		return meta, err
-	}
-	size := off + uint64(len(index)) + TrailerSize
+	size := sw.off + uint64(len(sw.index)) + TrailerSize
 	return tr.meta(size), nil
 }
 

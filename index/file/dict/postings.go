@@ -39,12 +39,8 @@ func AppendPostings(dst []byte, pos []uint32, scratch *roaring.Bitmap) []byte {
 		return append(dst, b...)
 	}
 	first, last := pos[0], pos[len(pos)-1]
-	listSize := uvarintLen(uint64(first) << encBits)
-	for i := 1; i < len(pos); i++ {
-		listSize += uvarintLen(uint64(pos[i] - pos[i-1]))
-	}
-	riceK, riceSize := riceParam(pos)
-	if len(pos) >= minRoaring && 1+roaringMinSize(pos) < min(listSize, riceSize) {
+	listSize, riceK, riceSize, roaringMin := measure(pos)
+	if len(pos) >= minRoaring && 1+roaringMin < min(listSize, riceSize) {
 		if scratch == nil {
 			scratch = roaring.New()
 		}
@@ -266,6 +262,13 @@ const (
 	maxRiceK  = 31
 )
 
+// riceLow returns the smallest Rice parameter riceParam tries for pos (at
+// least two positions): one below the bit length of the mean delta.
+func riceLow(pos []uint32) int {
+	mean := uint64(pos[len(pos)-1]-pos[0]) / uint64(len(pos)-1)
+	return max(0, bits.Len64(mean)-2)
+}
+
 // riceParam returns the cheapest Rice parameter for the deltas of pos
 // (at least two positions) and the encoded size with it.
 func riceParam(pos []uint32) (k int, size int) {
@@ -273,9 +276,7 @@ func riceParam(pos []uint32) (k int, size int) {
 	if n <= 0 {
 		return 0, math.MaxInt
 	}
-	mean := uint64(pos[len(pos)-1]-pos[0]) / uint64(n)
-	k0 := max(0, bits.Len64(mean)-1)
-	lo := max(0, k0-1)
+	lo := riceLow(pos)
 	var high [3]uint64 // the unary bits with parameters lo, lo+1, lo+2
 	for i := 1; i < len(pos); i++ {
 		d := uint64(pos[i] - pos[i-1] - 1)
@@ -283,6 +284,49 @@ func riceParam(pos []uint32) (k int, size int) {
 		high[1] += d >> (lo + 1)
 		high[2] += d >> (lo + 2)
 	}
+	return riceBest(pos, lo, high)
+}
+
+// measure returns in one pass over pos (not empty) the sizes that
+// AppendPostings chooses between: the uvarint list, the best Rice
+// parameter and size (riceParam), and roaringMinSize.
+func measure(pos []uint32) (listSize, riceK, riceSize, roaringMin int) {
+	listSize = uvarintLen(uint64(pos[0]) << encBits)
+	roaringMin = 4
+	card, runs := 1, 1 // of the current roaring container
+	lo := 0
+	if len(pos) > 1 {
+		lo = riceLow(pos)
+	}
+	var high [3]uint64
+	for i := 1; i < len(pos); i++ {
+		d := pos[i] - pos[i-1]
+		listSize += uvarintLen(uint64(d))
+		v := uint64(d - 1)
+		high[0] += v >> lo
+		high[1] += v >> (lo + 1)
+		high[2] += v >> (lo + 2)
+		if pos[i]>>16 != pos[i-1]>>16 {
+			roaringMin += 4 + min(2+4*runs, 2*card, 8192)
+			card, runs = 0, 0
+		}
+		if d != 1 || card == 0 {
+			runs++
+		}
+		card++
+	}
+	roaringMin += 4 + min(2+4*runs, 2*card, 8192)
+	if len(pos) < 2 {
+		return listSize, 0, math.MaxInt, roaringMin
+	}
+	riceK, riceSize = riceBest(pos, lo, high)
+	return listSize, riceK, riceSize, roaringMin
+}
+
+// riceBest picks the cheapest of the parameters lo, lo+1 and lo+2 given
+// the unary bits each needs.
+func riceBest(pos []uint32, lo int, high [3]uint64) (k int, size int) {
+	n := len(pos) - 1
 	size = math.MaxInt
 	for j, c := range []int{lo, lo + 1, lo + 2} {
 		if c > maxRiceK {

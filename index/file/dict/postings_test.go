@@ -186,3 +186,28 @@ func TestRoaringMinSize(t *testing.T) {
 		require.LessOrEqual(t, roaringMinSize(pos), int(bm.GetSerializedSizeInBytes()), "%d positions", len(pos))
 	}
 }
+
+// TestMeasure checks the one-pass sizes against the separate functions.
+func TestMeasure(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for range 500 {
+		var pos []uint32
+		p := uint32(r.IntN(1 << 17))
+		gap := 1 + r.IntN(1<<r.IntN(14))
+		for n := 1 + r.IntN(5000); n > 0 && p < 1<<22; n-- {
+			pos = append(pos, p)
+			if r.IntN(3) == 0 {
+				p++
+			} else {
+				p += uint32(1 + r.IntN(gap))
+			}
+		}
+		list := uvarintLen(uint64(pos[0]) << encBits)
+		for i := 1; i < len(pos); i++ {
+			list += uvarintLen(uint64(pos[i] - pos[i-1]))
+		}
+		k, size := riceParam(pos)
+		gotList, gotK, gotSize, gotRoaring := measure(pos)
+		require.Equal(t, []int{list, k, size, roaringMinSize(pos)}, []int{gotList, gotK, gotSize, gotRoaring}, "%d positions", len(pos))
+	}
+}

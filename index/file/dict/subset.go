@@ -39,8 +39,9 @@ const (
 	MaxParents = 64
 	// minSubset is the shortest list tried as a subset.
 	minSubset = 16
-	// maxTries is the most parents a list is measured against.
-	maxTries = 4
+	// maxTries is the most parents a list is measured against (the
+	// shortest that hold it).
+	maxTries = 2
 )
 
 // Parents are the lists (the longest of a dictionary) that other lists of
@@ -53,7 +54,9 @@ const (
 type Parents struct {
 	lists   []parent // by length, shortest first, after Plan
 	byKey   map[string]int
-	ranks   []uint32
+	ranks   []uint32 // the ranks rankIn found
+	best    []uint32 // the ranks of the best parent so far
+	out     []byte
 	scratch *roaring.Bitmap
 }
 
@@ -102,16 +105,17 @@ func (ps *Parents) AppendPostings(dst, key []byte, pos []uint32) []byte {
 }
 
 // encode appends the shortest encoding of pos, trying the parents from
-// index from on, and returns its subset depth.
+// index from on, and returns its subset depth. Candidates are compared by
+// an estimate (the Rice or bitset size of the ranks); the best one is
+// encoded and kept if it beats the plain encoding.
 func (ps *Parents) encode(dst []byte, pos []uint32, from int) ([]byte, int) {
 	n := len(dst)
 	dst = AppendPostings(dst, pos, ps.scratch)
 	if len(pos) < minSubset {
 		return dst, 0
 	}
-	best, depth := dst[n:], 0
-	var out []byte
-	tries := 0
+	plain := len(dst) - n
+	best, bestSize, tries := -1, plain, 0
 	for i := from; i < len(ps.lists) && tries < maxTries; i++ {
 		p := &ps.lists[i]
 		if len(p.pos) > maxParentRatio*len(pos) {
@@ -121,21 +125,38 @@ func (ps *Parents) encode(dst []byte, pos []uint32, from int) ([]byte, int) {
 			continue
 		}
 		tries++
-		out = binary.AppendUvarint(out[:0], encSubset)
-		out = binary.AppendUvarint(out, uint64(len(p.key)))
-		out = append(out, p.key...)
-		out = AppendPostings(out, ps.ranks, ps.scratch)
-		if len(out) < len(best) {
-			best, depth = slices.Clone(out), p.depth+1
+		_, size := riceParam(ps.ranks)
+		size = min(size, uvarintLen(uint64(ps.ranks[0])<<encBits)+int(ps.ranks[len(ps.ranks)-1]-ps.ranks[0])/8+1)
+		if size += 2 + len(p.key); size < bestSize {
+			best, bestSize = i, size
+			ps.best, ps.ranks = ps.ranks, ps.best
 		}
 	}
-	return append(dst[:n], best...), depth
+	if best < 0 {
+		return dst, 0
+	}
+	p := &ps.lists[best]
+	out := binary.AppendUvarint(ps.out[:0], encSubset)
+	out = binary.AppendUvarint(out, uint64(len(p.key)))
+	out = append(out, p.key...)
+	out = AppendPostings(out, ps.best, ps.scratch)
+	ps.out = out
+	if len(out) >= plain {
+		return dst, 0
+	}
+	return append(dst[:n], out...), p.depth + 1
 }
 
 // rankIn sets ps.ranks to the index in parent of each position of pos and
 // reports whether parent holds them all.
 func (ps *Parents) rankIn(pos, parent []uint32) bool {
 	ps.ranks = ps.ranks[:0]
+	// Most lists are not subsets: look at a few positions first.
+	for _, x := range []uint32{pos[len(pos)/2], pos[len(pos)-1], pos[len(pos)/4], pos[3*len(pos)/4]} {
+		if _, found := slices.BinarySearch(parent, x); !found {
+			return false
+		}
+	}
 	j := 0
 	for _, x := range pos {
 		// Gallop from j, then search the bracket.

@@ -21,9 +21,28 @@ var (
 	compressionSuffix = regexp.MustCompile(`\.(gz|zst|zstd|bz2|xz)$`)
 	numberSuffix      = regexp.MustCompile(`\.(\d{1,4})$`)
 	dateSuffix        = regexp.MustCompile(`-(\d{8})$`)
+	// partSuffix is the end of a logcli part file's name:
+	// PREFIX_START_END.part, the times as 20060102T150405 in UTC, written
+	// by `logcli query --parallel-duration … --part-path-prefix PREFIX`.
+	partSuffix = regexp.MustCompile(`_(\d{8}T\d{6})_(\d{8}T\d{6})\.part$`)
 )
 
+// PartialLogcliPart reports whether path is a logcli part file that logcli
+// is still writing (or was stopped while writing): PREFIX_START_END.part.tmp.
+// logcli renames it to .part once its time range is complete; importing it
+// before would cut its last line and, once complete, import the range again
+// from that cut.
+func PartialLogcliPart(path string) bool {
+	p, ok := strings.CutSuffix(path, ".tmp")
+	return ok && partSuffix.MatchString(p)
+}
+
 func rotationOf(path string) rotation {
+	// logcli part files of one prefix form a set ordered by the start of
+	// their time range.
+	if m := partSuffix.FindStringSubmatch(path); m != nil {
+		return rotation{base: strings.TrimSuffix(path, m[0]) + "\x00logcli parts", date: m[1]}
+	}
 	p := compressionSuffix.ReplaceAllString(path, "")
 	if m := numberSuffix.FindStringSubmatch(p); m != nil {
 		n, _ := strconv.Atoi(m[1])
@@ -37,7 +56,8 @@ func rotationOf(path string) rotation {
 
 // SortRotated orders paths so that each rotated set is read oldest first
 // (syslog.3.gz, syslog.2.gz, syslog.1, syslog; or dated files by date, the
-// live file last), whatever order they were given in. Sets keep the order
+// live file last; logcli part files of one prefix by the start of their
+// range), whatever order they were given in. Sets keep the order
 // in which their first member was given; "-" stays where it is relative
 // to the sets.
 func SortRotated(paths []string) []string {

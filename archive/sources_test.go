@@ -17,6 +17,11 @@ func TestSortRotated(t *testing.T) {
 		{[]string{"messages", "messages-20260301", "messages-20260222.gz"},
 			[]string{"messages-20260222.gz", "messages-20260301", "messages"}},
 		{[]string{"-", "a.log"}, []string{"-", "a.log"}},
+		// logcli part files: by the start of their range, per prefix.
+		{[]string{"q_20260301T020000_20260301T030000.part", "other_20260101T000000_20260101T010000.part",
+			"q_20260301T000000_20260301T010000.part", "q_20260301T010000_20260301T020000.part"},
+			[]string{"q_20260301T000000_20260301T010000.part", "q_20260301T010000_20260301T020000.part",
+				"q_20260301T020000_20260301T030000.part", "other_20260101T000000_20260101T010000.part"}},
 	} {
 		require.Equal(t, tc.want, SortRotated(tc.in), "%v", tc.in)
 	}
@@ -31,4 +36,11 @@ func TestExpandDirs(t *testing.T) {
 	got, errs := ExpandDirs([]string{d, "-"})
 	require.Empty(t, errs)
 	require.Equal(t, []string{filepath.Join(d, "a.log"), filepath.Join(d, "b.log"), filepath.Join(d, "sub/c.log.gz"), "-"}, got)
+}
+
+func TestPartialLogcliPart(t *testing.T) {
+	require.True(t, PartialLogcliPart("/tmp/q_20260301T000000_20260301T010000.part.tmp"))
+	for _, p := range []string{"/tmp/q_20260301T000000_20260301T010000.part", "notes.tmp", "x.part.tmp", "syslog.1"} {
+		require.False(t, PartialLogcliPart(p), p)
+	}
 }

@@ -95,6 +95,10 @@ func runImport(ctx context.Context, e *env, cmd *cli.Command) error {
 			sources = append(sources, archive.ReaderSource("-", e.stdin))
 			continue
 		}
+		if archive.PartialLogcliPart(name) {
+			fmt.Fprintf(e.stderr, "glarc: import: skipping %s: logcli is still writing this part file (it renames it to .part when its range is complete; import it then)\n", name)
+			continue
+		}
 		src, err := archive.FileSource(name)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "glarc: import %s: %v\n", name, unwrapPath(err))

@@ -295,6 +295,9 @@ func TestNarrows(t *testing.T) {
 		{"pid>1000", planner.SourceIndex, false, "via attr+kv keys"},
 		{"173.234.31.186", planner.SourceIndex, false, `phrase "173.234.31.186" via blocks`},
 		{"4711", planner.SourceIndex, false, `token "4711" via blocks`},
+		// Index tokens go to the token index, the rest to the block
+		// filters (which hold no index tokens).
+		{`"from 173.234.31.186 port"`, planner.SourceIndex, false, "via token+blocks"},
 		{`"failed password"`, planner.SourceIndex, false, "via token"},
 		{"auth*", planner.SourceIndex, false, "via token"},
 		{"-error", planner.SourceIndex, true, "NOT"},

@@ -11,8 +11,8 @@
 // # Layout
 //
 // A container file (index/file/container), type 'v' (attr) or 'p' (kv),
-// version 2 (version 1 had no shared dictionary values), with five
-// sections:
+// version 3 (version 2 had no subset lists, version 1 no shared dictionary
+// values), with five sections:
 //
 //	0 meta        u64 records | u32 keys | u32 pairs | u32 flags | u32 zero   (24 B, checked at open)
 //	              flags bit 0: every key is held (no key was left out)
@@ -21,6 +21,10 @@
 //	2 key index   dictionary index                                           (checked at open)
 //	3 pair blocks dictionary: uvarint(len(key)) | key | value → posting list
 //	4 pair index  dictionary index                                           (checked at open)
+//
+// The pair dictionary is written with dict.Parents: its dict.MaxParents
+// longest lists are parents, and a pair list within one of them
+// (method=get within app=nginx, say) may be written as ranks within it.
 //
 // The length prefix keeps a pair key unambiguous whatever bytes key and
 // value hold, and groups a key's values together for Values.
@@ -46,7 +50,7 @@ import (
 
 // Format constants.
 const (
-	Version  byte = 2
+	Version  byte = 3
 	MetaSize      = 24
 	sections      = 5
 	// FlagKeysComplete (meta flags bit 0): no key was left out.
@@ -107,11 +111,12 @@ func Write(path string, typ byte, set *collect.PairSet) error {
 	}
 	// Pair keys sort by their length prefix first.
 	slices.SortFunc(keys, func(a, b string) int { return cmp.Or(cmp.Compare(len(a), len(b)), strings.Compare(a, b)) })
+	ps := parents(keys, set)
 	d = dict.NewWriter(w)
 	for _, k := range keys {
 		for v, pos := range set.Keys[k].Values.Sorted() {
 			pk = append(PairKey(pk[:0], k), v...)
-			val = dict.AppendPostings(val[:0], pos, scratch)
+			val = ps.AppendPostings(val[:0], pk, pos)
 			d.Add(pk, val)
 		}
 	}
@@ -120,6 +125,28 @@ func Write(path string, typ byte, set *collect.PairSet) error {
 		return err
 	}
 	return w.Commit()
+}
+
+// parents returns the dict.MaxParents longest pair lists of set as the
+// parents of the pair dictionary.
+func parents(keys []string, set *collect.PairSet) *dict.Parents {
+	type cand struct {
+		pk  []byte
+		pos []uint32
+	}
+	var cands []cand
+	for _, k := range keys {
+		for v, pos := range set.Keys[k].Values.Longest(dict.MaxParents) {
+			cands = append(cands, cand{append(PairKey(nil, k), v...), slices.Clone(pos)})
+		}
+	}
+	slices.SortStableFunc(cands, func(a, b cand) int { return len(b.pos) - len(a.pos) })
+	ps := dict.NewParents()
+	for _, c := range cands[:min(len(cands), dict.MaxParents)] {
+		ps.Add(c.pk, c.pos)
+	}
+	ps.Plan()
+	return ps
 }
 
 func finish(w *container.Writer, d *dict.Writer) error {
@@ -263,7 +290,7 @@ func (r *Reader) Lookup(key, value string) (*roaring.Bitmap, bool, error) {
 	if !ok {
 		return roaring.New(), true, nil
 	}
-	bm, err := dict.DecodePostings(v, r.records)
+	bm, err := r.pairs.Postings(v, r.records)
 	if err != nil {
 		return nil, true, r.corrupt(fmt.Sprintf("pair %q=%q", low, value), err)
 	}

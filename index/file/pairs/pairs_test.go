@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -310,4 +311,29 @@ func FuzzOpen(f *testing.F) {
 		r.HasKey("a")
 		r.Verify()
 	})
+}
+
+// TestSubsetPairs checks pairs that the writer may code as subsets of
+// longer pair lists (method=get within app=web) against the lines.
+func TestSubsetPairs(t *testing.T) {
+	var lines []string
+	for i := range 3000 {
+		switch {
+		case i%3 == 0:
+			lines = append(lines, fmt.Sprintf("app=db q=%d", i))
+		case i%7 == 0:
+			lines = append(lines, "app=web method=post")
+		default:
+			lines = append(lines, fmt.Sprintf("app=web method=get n=%d", i%5))
+		}
+	}
+	recs := indextest.Lines(lines...)
+	checkKV(t, recs)
+	data := build(t, recs, container.TypeKV, collect.Budget{})
+	r, err := FromBytes("kv", data, container.TypeKV)
+	require.NoError(t, err)
+	bm, held, err := r.Lookup("METHOD", "Get")
+	require.NoError(t, err)
+	require.True(t, held)
+	require.Equal(t, positions(recs, func(rec chunk.Record) bool { return strings.Contains(string(rec.Raw), "method=get") }), bm.ToArray())
 }

@@ -90,11 +90,17 @@ type bulkEntry struct {
 
 // bulkChunk is a chunk being filled in memory, then sealed.
 type bulkChunk struct {
-	id           chunk.ChunkID
-	raw          []byte
-	attrs        []byte // attribute sets, each stored once
-	ents         []bulkEntry
-	sets         setTable
+	id    chunk.ChunkID
+	raw   []byte
+	attrs []byte // attribute sets, each stored once
+	ents  []bulkEntry
+	sets  setTable
+	// sorted holds while every record's time is at or after the one
+	// before: the seal's order is then the append order, and pre
+	// compresses the chunk's blocks while it fills.
+	sorted       bool
+	pre          *preseal
+	last         int64 // time of the last record
 	minTS, maxTS int64
 	free         chan *bulkChunk // where the chunk goes once sealed
 }
@@ -192,6 +198,17 @@ func (w *BulkWriter) AppendEncoded(source, ingest time.Time, attrs, raw []byte) 
 	c.raw = append(c.raw, raw...)
 	c.ents = append(c.ents, e)
 	t := recordTime(e.src, e.ingest)
+	if len(c.ents) > 1 && t < c.last {
+		c.sorted = false
+		if c.pre != nil {
+			c.pre.cancel()
+			c.pre = nil
+		}
+	}
+	c.last = t
+	if c.pre != nil && len(c.raw)-c.pre.sentRaw >= presealStep {
+		c.pre.send(c)
+	}
 	if len(c.ents) == 1 || t < c.minTS {
 		c.minTS = t
 	}
@@ -222,6 +239,13 @@ func (w *BulkWriter) next() (*bulkChunk, error) {
 	w.m.appendMu.Lock()
 	c.id = w.m.ids.Next()
 	w.m.appendMu.Unlock()
+	c.sorted = true
+	pre, err := w.m.startPreseal(c.id)
+	if err != nil {
+		w.free <- c
+		return nil, fmt.Errorf("chunk %s: %w", c.id, err)
+	}
+	c.pre = pre
 	w.cur = c
 	return c, nil
 }
@@ -237,14 +261,20 @@ func (m *Manager) sealError() error {
 func (w *BulkWriter) rotate() error {
 	c := w.cur
 	w.cur = nil
-	if c == nil || len(c.ents) == 0 {
-		if c != nil {
-			c.release()
-		}
+	if c == nil {
 		return nil
 	}
-	if err := w.m.sealError(); err != nil {
+	if err := w.m.sealError(); err != nil || len(c.ents) == 0 {
+		if c.pre != nil {
+			c.pre.cancel()
+			c.pre = nil
+		}
+		c.release()
 		return err
+	}
+	if c.pre != nil {
+		c.pre.send(c)
+		close(c.pre.ranges)
 	}
 	var commit func() error
 	if w.opts.BeforeSeal != nil {
@@ -287,14 +317,26 @@ func (m *Manager) sealBulk(c *bulkChunk, commit func() error) (chunk.ChunkMeta, 
 	// is needed from it first.
 	id := c.id
 	sc := sealChunk{id: id, minTS: c.minTS, maxTS: c.maxTS, rawBytes: uint64(len(c.raw))}
-	in := &bulkSeal{bulkChunk: c}
-	defer func() {
+	start := time.Now()
+	var meta chunk.ChunkMeta
+	var err error
+	if pre := c.pre; pre != nil {
+		// Its blocks are built already: finish the file.
+		c.pre = nil
+		err = <-pre.done
+		c.release()
+		if err == nil {
+			meta, err = pre.sw.finish(sc)
+		} else {
+			pre.sw.abort()
+		}
+	} else {
+		in := &bulkSeal{bulkChunk: c}
+		meta, err = writeSealed(in, sc, m.ChunkDir(id), m.opts.BlockBytes, m.enc)
 		if !in.done {
 			c.release()
 		}
-	}()
-	start := time.Now()
-	meta, err := writeSealed(in, sc, m.ChunkDir(id), m.opts.BlockBytes, m.enc)
+	}
 	if err != nil {
 		return meta, fmt.Errorf("seal chunk %s: %w", id, err)
 	}
@@ -373,4 +415,67 @@ func (t *setTable) put(s setSlot) {
 		i = (i + 1) & mask
 	}
 	t.slots[i] = s
+}
+
+// presealStep is how much raw text a filling chunk gathers before its
+// records go to the preseal goroutine.
+const presealStep = 256 << 10
+
+// preseal builds and compresses the blocks of a chunk while it fills, as
+// long as its records come in time order, which is what the records of a
+// log file nearly always do. A seal of the chunk then only has its last
+// block to compress and the file to finish, and compression overlaps
+// parsing instead of following it. A record out of order cancels it: the
+// chunk is sealed from memory in full.
+type preseal struct {
+	sw      *sealWriter
+	ranges  chan bulkRange
+	done    chan error // the building goroutine's result
+	sent    int        // records handed over
+	sentRaw int        // raw bytes handed over
+}
+
+// bulkRange is a run of records for the preseal goroutine, with the
+// chunk's arenas as far as they reach. The appender only appends to the
+// arenas, so what a range covers does not change under the goroutine.
+type bulkRange struct {
+	ents       []bulkEntry
+	raw, attrs []byte
+}
+
+func (m *Manager) startPreseal(id chunk.ChunkID) (*preseal, error) {
+	sw, err := newSealWriter(m.ChunkDir(id), m.opts.BlockBytes, m.enc)
+	if err != nil {
+		return nil, err
+	}
+	p := &preseal{sw: sw, ranges: make(chan bulkRange, 4), done: make(chan error, 1)}
+	go func() {
+		var err error
+		for r := range p.ranges {
+			for i := range r.ents {
+				e := &r.ents[i]
+				if err == nil {
+					err = sw.add(e.src, e.ingest, e.wrte, r.attrs[e.attrOff:e.attrOff+e.attrLen], r.raw[e.rawOff:e.rawOff+e.rawLen])
+				}
+			}
+		}
+		p.done <- err
+	}()
+	return p, nil
+}
+
+// send hands the records appended since the last send to the goroutine.
+func (p *preseal) send(c *bulkChunk) {
+	if p.sent == len(c.ents) {
+		return
+	}
+	p.ranges <- bulkRange{ents: c.ents[p.sent:len(c.ents):len(c.ents)], raw: c.raw[:len(c.raw):len(c.raw)], attrs: c.attrs[:len(c.attrs):len(c.attrs)]}
+	p.sent, p.sentRaw = len(c.ents), len(c.raw)
+}
+
+// cancel stops the goroutine and removes what it wrote.
+func (p *preseal) cancel() {
+	close(p.ranges)
+	<-p.done
+	p.sw.abort()
 }

@@ -14,7 +14,28 @@ import (
 	"glarc/chunk"
 )
 
+// TestBulkWriter writes records in time order (sealed by the preseal
+// goroutine as the chunks fill), nearly in order (sealed from memory at
+// the end), and in order but for one late record per chunk.
 func TestBulkWriter(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		jitter func(i int, rng *rand.Rand) time.Duration
+	}{
+		{"sorted", func(int, *rand.Rand) time.Duration { return 0 }},
+		{"jitter", func(_ int, rng *rand.Rand) time.Duration { return -time.Duration(rng.IntN(5)) * time.Second }},
+		{"late", func(i int, _ *rand.Rand) time.Duration {
+			if i%40 == 39 {
+				return -time.Hour
+			}
+			return 0
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testBulkWriter(t, tc.jitter) })
+	}
+}
+
+func testBulkWriter(t *testing.T, jitter func(int, *rand.Rand) time.Duration) {
 	dir := t.TempDir()
 	m := openTest(t, dir, Options{Now: testClock(), MaxChunkBytes: 4000, BlockBytes: 500})
 	var commits []chunk.ChunkMeta
@@ -35,7 +56,7 @@ func TestBulkWriter(t *testing.T) {
 	want := make(map[string]chunk.Record, n)
 	for i := range n {
 		// Nearly in time order, with some records out of place.
-		ts := t0.Add(time.Duration(i)*time.Second - time.Duration(rng.IntN(5))*time.Second)
+		ts := t0.Add(time.Duration(i)*time.Second + jitter(i, rng))
 		rec := mkRecord(i, ts)
 		if i%10 == 0 {
 			rec.Attrs = nil
@@ -51,6 +72,9 @@ func TestBulkWriter(t *testing.T) {
 	require.Equal(t, len(list), len(commits))
 	_, statErr := os.Stat(filepath.Join(dir, ActiveDirName, list[0].ID.String()))
 	require.ErrorIs(t, statErr, os.ErrNotExist)
+	tmps, err := filepath.Glob(filepath.Join(dir, SealedDirName, "*"+tmpSuffix))
+	require.NoError(t, err)
+	require.Empty(t, tmps)
 	seen := 0
 	for i, meta := range list {
 		require.True(t, meta.Sealed)

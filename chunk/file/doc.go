@@ -130,7 +130,11 @@
 // A BulkWriter (Manager.Bulk, used by import) writes no active chunk: it
 // keeps one chunk's records in memory (raw text back to back, attribute
 // sets shared as in attr.log, a 40-byte entry per record) and, when the
-// chunk is full, seals it exactly as above, from memory. Its records are
+// chunk is full, seals it exactly as above, from memory. While a chunk's
+// records come in time order (the usual case for a log file) its blocks
+// are built and compressed as it fills, into chunks/<id>.tmp/chunk.dat,
+// and sealing only finishes the file; a record out of order drops that
+// file, and the chunk is sealed from memory at the end. Its records are
 // durable only once the chunk is sealed; the caller's commit
 // (BulkOptions.BeforeSeal) runs after that, so a crash before it leaves a
 // sealed chunk that the caller's bookkeeping does not cover, which it

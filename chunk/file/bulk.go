@@ -227,7 +227,10 @@ func (w *BulkWriter) next() (*bulkChunk, error) {
 	default:
 		if w.made < bulkBuffers {
 			w.made++
-			c = &bulkChunk{sets: newSetTable(), free: w.free, raw: make([]byte, 0, w.limit)}
+			// Room for records of 128 bytes on average: growing the
+			// entries by copying costs more than the slack.
+			c = &bulkChunk{sets: newSetTable(), free: w.free, raw: make([]byte, 0, w.limit),
+				ents: make([]bulkEntry, 0, min(w.limit/128, 1<<20))}
 		} else {
 			c = <-w.free // every sealed chunk comes back, sealed or failed
 		}

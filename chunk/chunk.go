@@ -179,7 +179,8 @@ type BlockLayout interface {
 // BufferReuser is implemented by cursors that can decode the next block
 // into the memory of the previous one, for scans that drop each record
 // before reading on (counting). With reuse on, a record's Raw and Attrs
-// are valid only until the cursor moves to another block.
+// are valid only until the cursor moves to another block or is closed
+// (its memory may then serve another cursor of the same manager).
 type BufferReuser interface {
 	ReuseBuffers(reuse bool)
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 
 	"glarc/chunk"
 )
@@ -20,6 +21,9 @@ type sealedCursor struct {
 	skipAttrs bool
 	// reuse makes load decode into the previous block's memory.
 	reuse bool
+	// spares, if not nil, lends block memory to a reusing cursor's first
+	// load and takes it back at Close.
+	spares *sync.Pool
 }
 
 func newSealedCursor(r *sealedReader) *sealedCursor {
@@ -61,6 +65,9 @@ func (c *sealedCursor) load(pos uint64) (int, error) {
 		var spare *decodedBlock
 		if c.reuse {
 			spare, c.cur, c.blk = c.blk, -1, nil
+			if spare == nil && c.spares != nil {
+				spare, _ = c.spares.Get().(*decodedBlock)
+			}
 		}
 		d, err := c.r.blockInto(b, spare)
 		if err != nil {
@@ -90,6 +97,9 @@ func (c *sealedCursor) Close() error {
 		return nil
 	}
 	c.closed = true
+	if c.reuse && c.blk != nil && c.spares != nil {
+		c.spares.Put(c.blk)
+	}
 	c.blk = nil
 	return c.r.close()
 }

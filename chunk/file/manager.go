@@ -74,6 +74,10 @@ type Manager struct {
 	ids  *chunk.IDGenerator
 	dec  *zstd.Decoder
 	enc  encoders
+	// spares holds *decodedBlock memory of closed cursors that reused
+	// their buffers, for the next such cursor (a count over many chunks
+	// then decodes into a few blocks' worth of memory, not one per chunk).
+	spares sync.Pool
 
 	// appendMu serializes writers (Append, Seal, Flush, Sync, Close).
 	appendMu sync.Mutex
@@ -610,7 +614,9 @@ func (m *Manager) openSealedCursor(id chunk.ChunkID) (chunk.RecordCursor, error)
 		}
 		return nil, fmt.Errorf("chunk %s: %w", id, err)
 	}
-	return newSealedCursor(r), nil
+	c := newSealedCursor(r)
+	c.spares = &m.spares
+	return c, nil
 }
 
 // Close flushes and syncs the active chunk (it stays active and is

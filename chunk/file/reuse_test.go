@@ -60,4 +60,16 @@ func TestReuseBuffers(t *testing.T) {
 		require.NoError(t, err)
 		check(pos, rec)
 	}
+	// The next reusing cursor decodes into the memory the first one left.
+	require.NoError(t, cur.Close())
+	cur2, err := m.OpenCursor(act.ID)
+	require.NoError(t, err)
+	defer cur2.Close()
+	cur2.(chunk.BufferReuser).ReuseBuffers(true)
+	for rec, err := range chunk.Records(cur2, false) {
+		require.NoError(t, err)
+		check(i, rec)
+		i++
+	}
+	require.Equal(t, len(want), i)
 }

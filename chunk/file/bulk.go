@@ -17,9 +17,10 @@ var ErrActiveChunk = errors.New("data directory has an active chunk")
 var ErrBulkClosed = errors.New("bulk writer closed")
 
 // bulkBuffers is how many chunks a bulk writer holds in memory. With one,
-// appending waits while the full chunk is sealed; the seal keeps both
-// cores busy compressing, and memory stays at one chunk's raw text (two
-// made the heap overflow its limit and the GC thrash).
+// appending waits until the seal of the full chunk has read its records
+// (for a chunk in time order, whose blocks were compressed as it filled,
+// that is the last block); memory stays at one chunk's raw text (two made
+// the heap overflow its limit and the GC thrash).
 const bulkBuffers = 1
 
 // bulkClockEvery is how many records share one reading of the clock for
@@ -42,8 +43,8 @@ type BulkOptions struct {
 // safety commits its own bookkeeping from BulkOptions.BeforeSeal (the
 // importer's manifest does). Memory is bounded by one chunk's raw text.
 //
-// A BulkWriter is not safe for concurrent use, and the manager takes no
-// other appends while it is open.
+// A BulkWriter is not safe for concurrent use, and the caller must not
+// Append to the manager while it is open.
 type BulkWriter struct {
 	m      *Manager
 	opts   BulkOptions
@@ -95,10 +96,9 @@ type bulkChunk struct {
 	attrs []byte // attribute sets, each stored once
 	ents  []bulkEntry
 	sets  setTable
-	// sorted holds while every record's time is at or after the one
-	// before: the seal's order is then the append order, and pre
-	// compresses the chunk's blocks while it fills.
-	sorted       bool
+	// pre, while every record's time is at or after the one before
+	// (the seal's order is then the append order), compresses the
+	// chunk's blocks as it fills.
 	pre          *preseal
 	last         int64 // time of the last record
 	minTS, maxTS int64
@@ -199,7 +199,6 @@ func (w *BulkWriter) AppendEncoded(source, ingest time.Time, attrs, raw []byte) 
 	c.ents = append(c.ents, e)
 	t := recordTime(e.src, e.ingest)
 	if len(c.ents) > 1 && t < c.last {
-		c.sorted = false
 		if c.pre != nil {
 			c.pre.cancel()
 			c.pre = nil
@@ -242,7 +241,6 @@ func (w *BulkWriter) next() (*bulkChunk, error) {
 	w.m.appendMu.Lock()
 	c.id = w.m.ids.Next()
 	w.m.appendMu.Unlock()
-	c.sorted = true
 	pre, err := w.m.startPreseal(c.id)
 	if err != nil {
 		w.free <- c

@@ -345,32 +345,48 @@ func riceBest(pos []uint32, lo int, high [3]uint64) (k int, size int) {
 func appendRice(dst []byte, pos []uint32, k int) []byte {
 	dst = binary.AppendUvarint(dst, uint64(pos[0])<<encBits|encRice)
 	dst = binary.AppendUvarint(dst, uint64(len(pos)-1)<<riceKBits|uint64(k))
-	var acc uint64 // pending bits, low first
-	var nacc uint
-	put := func(v uint64, n uint) { // n <= 32
-		acc |= v << nacc
-		nacc += n
-		for nacc >= 8 {
-			dst = append(dst, byte(acc))
-			acc >>= 8
-			nacc -= 8
-		}
-	}
+	w := bitWriter{dst: dst}
 	for i := 1; i < len(pos); i++ {
 		d := uint64(pos[i] - pos[i-1] - 1)
 		for q := d >> k; ; q -= 32 {
 			if q < 32 {
-				put(1<<q-1, uint(q)+1) // q ones and a zero
+				w.put(1<<q-1, uint(q)+1) // q ones and a zero
 				break
 			}
-			put(1<<32-1, 32)
+			w.put(1<<32-1, 32)
 		}
-		put(d&(1<<k-1), uint(k))
+		w.put(d&(1<<k-1), uint(k))
 	}
-	if nacc > 0 {
-		dst = append(dst, byte(acc))
+	return w.flush()
+}
+
+// bitWriter appends bits to dst, the low bit of each byte first, 32 at
+// a time.
+type bitWriter struct {
+	dst  []byte
+	acc  uint64 // pending bits, low first; fewer than 32
+	nacc uint
+}
+
+// put appends the n <= 32 low bits of v (v < 1<<n).
+func (w *bitWriter) put(v uint64, n uint) {
+	w.acc |= v << w.nacc
+	w.nacc += n
+	if w.nacc >= 32 {
+		w.dst = binary.LittleEndian.AppendUint32(w.dst, uint32(w.acc))
+		w.acc >>= 32
+		w.nacc -= 32
 	}
-	return dst
+}
+
+// flush appends the pending bits, the last byte padded with zero bits,
+// and returns dst.
+func (w *bitWriter) flush() []byte {
+	for ; w.nacc > 0; w.nacc -= min(w.nacc, 8) {
+		w.dst = append(w.dst, byte(w.acc))
+		w.acc >>= 8
+	}
+	return w.dst
 }
 
 // decodeRice decodes a Rice-coded list (encRice) after its first position.

@@ -211,3 +211,18 @@ func TestMeasure(t *testing.T) {
 		require.Equal(t, []int{list, k, size, roaringMinSize(pos)}, []int{gotList, gotK, gotSize, gotRoaring}, "%d positions", len(pos))
 	}
 }
+
+// BenchmarkAppendPostings measures encoding a Rice-sized list.
+func BenchmarkAppendPostings(b *testing.B) {
+	r := rand.New(rand.NewPCG(7, 8))
+	var pos []uint32
+	for p := uint32(0); p < 400000; p += 1 + uint32(r.IntN(40)) {
+		pos = append(pos, p)
+	}
+	b.SetBytes(int64(4 * len(pos)))
+	var dst []byte
+	for b.Loop() {
+		dst = AppendPostings(dst[:0], pos, nil)
+	}
+	b.ReportMetric(float64(len(dst))/float64(len(pos)), "bytes/position")
+}

@@ -99,7 +99,11 @@ func buildIndexes(ctx context.Context, e *env, a *archive.Archive, metas []chunk
 	start := time.Now()
 	m := newIndexes()
 	files := a.Files()
-	opts := index.BuildOptions{Dir: files.ChunkDir, Rebuild: rebuild, Logger: e.log}
+	// One chunk at a time: the shared pass of a build already keeps both
+	// cores busy, and each build of a 64 MiB chunk holds ~90 MiB of
+	// postings (measured on 300 MB: same wall time as two at a time,
+	// -13% CPU, peak RSS 202 instead of 258 MiB).
+	opts := index.BuildOptions{Dir: files.ChunkDir, Rebuild: rebuild, Logger: e.log, Parallel: 1}
 	probe := index.NewBuildHelper(a.Chunks(), m, opts) // for Missing only
 	var sum indexSummary
 	var todo []chunk.ChunkMeta

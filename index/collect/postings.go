@@ -297,6 +297,19 @@ func (p *Postings) Longest(k int) iter.Seq2[[]byte, []uint32] {
 	}
 }
 
+// Counts walks the keys, in no particular order, with their numbers of
+// positions. The key belongs to p and is valid until the next step.
+func (p *Postings) Counts() iter.Seq2[[]byte, int] {
+	return func(yield func([]byte, int) bool) {
+		for i := range p.entries {
+			e := &p.entries[i]
+			if !yield(p.arena[e.off:e.off+e.len], int(e.list.n)) {
+				return
+			}
+		}
+	}
+}
+
 // SortedKeys returns the keys in byte order, as strings.
 func (p *Postings) SortedKeys() []string {
 	out := make([]string, 0, len(p.entries))

@@ -37,8 +37,9 @@ const (
 	maxParentRatio = 4
 	// MaxParents is the most lists a Parents takes.
 	MaxParents = 64
-	// minSubset is the shortest list tried as a subset.
-	minSubset = 16
+	// MinSubset is the shortest list tried as a subset (and taken as a
+	// parent).
+	MinSubset = 16
 	// maxTries is the most parents a list is measured against (the
 	// shortest that hold it).
 	maxTries = 2
@@ -73,9 +74,9 @@ func NewParents() *Parents {
 }
 
 // Add takes a copy of key's list as a parent. It ignores lists beyond
-// MaxParents and lists shorter than minSubset.
+// MaxParents and lists shorter than MinSubset.
 func (ps *Parents) Add(key []byte, pos []uint32) {
-	if len(ps.lists) >= MaxParents || len(pos) < minSubset {
+	if len(ps.lists) >= MaxParents || len(pos) < MinSubset {
 		return
 	}
 	ps.lists = append(ps.lists, parent{key: string(key), pos: slices.Clone(pos)})
@@ -111,7 +112,7 @@ func (ps *Parents) AppendPostings(dst, key []byte, pos []uint32) []byte {
 func (ps *Parents) encode(dst []byte, pos []uint32, from int) ([]byte, int) {
 	n := len(dst)
 	dst = AppendPostings(dst, pos, ps.scratch)
-	if len(pos) < minSubset {
+	if len(pos) < MinSubset {
 		return dst, 0
 	}
 	plain := len(dst) - n

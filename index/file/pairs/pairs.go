@@ -131,19 +131,23 @@ func Write(path string, typ byte, set *collect.PairSet) error {
 // parents of the pair dictionary.
 func parents(keys []string, set *collect.PairSet) *dict.Parents {
 	type cand struct {
-		pk  []byte
-		pos []uint32
+		key, value string
+		n          int
 	}
 	var cands []cand
 	for _, k := range keys {
-		for v, pos := range set.Keys[k].Values.Longest(dict.MaxParents) {
-			cands = append(cands, cand{append(PairKey(nil, k), v...), slices.Clone(pos)})
+		for v, n := range set.Keys[k].Values.Counts() {
+			if n >= dict.MinSubset {
+				cands = append(cands, cand{k, string(v), n})
+			}
 		}
 	}
-	slices.SortStableFunc(cands, func(a, b cand) int { return len(b.pos) - len(a.pos) })
+	slices.SortStableFunc(cands, func(a, b cand) int {
+		return cmp.Or(b.n-a.n, strings.Compare(a.key, b.key), strings.Compare(a.value, b.value))
+	})
 	ps := dict.NewParents()
 	for _, c := range cands[:min(len(cands), dict.MaxParents)] {
-		ps.Add(c.pk, c.pos)
+		ps.Add(append(PairKey(nil, c.key), c.value...), set.Keys[c.key].Values.Get([]byte(c.value)))
 	}
 	ps.Plan()
 	return ps

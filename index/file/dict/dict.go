@@ -1,13 +1,16 @@
 // Package dict is the sorted key → posting-list dictionary inside glarc's
 // index files, and the posting-list codec.
 //
+//	ps := dict.NewParents()                  // optional: lists written as subsets
+//	ps.Add(longKey, longList)                // of the longest ones
+//	ps.Plan()
 //	d := dict.NewWriter(sectionWriter)       // keys in strictly increasing order
-//	d.Add([]byte("failed"), dict.AppendPostings(nil, positions))
+//	d.Add([]byte("failed"), ps.AppendPostings(nil, []byte("failed"), positions))
 //	idx, err := d.Finish()                   // the index section, written next
 //
 //	r, err := dict.NewReader(path, blocksSection, blocksOffset, verifiedIndexSection)
 //	v, ok, err := r.Get([]byte("failed"))
-//	bm, err := dict.DecodePostings(v, records)
+//	bm, err := r.Postings(v, records)        // dict.DecodePostings(v, records) without subsets
 //
 // # Layout (two sections, little-endian)
 //

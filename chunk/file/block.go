@@ -40,7 +40,10 @@ type blockBuilder struct {
 	keys              map[string]*attrColumn
 	// order guesses the column of a record's j-th key: the previous
 	// record's, whose keys are usually the same.
-	order        []*attrColumn
+	order []*attrColumn
+	// spare holds the columns of earlier blocks by key, to be reused
+	// with their memory.
+	spare        map[string]*attrColumn
 	minTS, maxTS int64
 }
 
@@ -108,12 +111,18 @@ func (c *attrColumn) toDictionary(raw []byte, rawLens []uint32) {
 }
 
 func newBlockBuilder() *blockBuilder {
-	return &blockBuilder{keys: make(map[string]*attrColumn)}
+	return &blockBuilder{keys: make(map[string]*attrColumn), spare: make(map[string]*attrColumn)}
 }
 
 func (b *blockBuilder) reset() {
 	b.src, b.ingest, b.wrte = b.src[:0], b.ingest[:0], b.wrte[:0]
 	b.rawLens, b.raw = b.rawLens[:0], b.raw[:0]
+	for _, col := range b.keys {
+		col.values, col.records, col.subOff, col.subLen = col.values[:0], col.records[:0], col.subOff[:0], col.subLen[:0]
+		clear(col.index)
+		col.subAll, col.last, col.lastNum = true, "", 0
+	}
+	b.keys, b.spare = b.spare, b.keys
 	clear(b.keys)
 	b.order = b.order[:0]
 }
@@ -127,7 +136,11 @@ func (b *blockBuilder) column(j int, k []byte) *attrColumn {
 	}
 	col, ok := b.keys[string(k)]
 	if !ok {
-		col = &attrColumn{key: string(k), index: make(map[string]uint32), subAll: true}
+		if col, ok = b.spare[string(k)]; ok {
+			delete(b.spare, col.key)
+		} else {
+			col = &attrColumn{key: string(k), index: make(map[string]uint32), subAll: true}
+		}
 		b.keys[col.key] = col
 	}
 	if j < len(b.order) {

@@ -107,3 +107,26 @@ func TestBlockColumnLeavesSubstringMode(t *testing.T) {
 		require.Equal(t, r.attrs, d.record(i).Attrs, "record %d", i)
 	}
 }
+
+// TestBlockBuilderReuse: columns reused from an earlier block start empty.
+func TestBlockBuilderReuse(t *testing.T) {
+	bb := newBlockBuilder()
+	for round, sets := range [][]chunk.Attributes{
+		{{"a": "x", "b": "one"}, {"a": "y", "b": "two"}},
+		{{"b": "three", "c": "z"}, {"b": "one"}},
+		{{"a": "q"}, {"c": "z", "a": "x"}},
+	} {
+		raws := []string{"x one", "line y two"}
+		for i, attrs := range sets {
+			enc, err := attrs.AppendBinary(nil)
+			require.NoError(t, err)
+			require.NoError(t, bb.add(int64(i+1)*1e9, 5e9, 6e9, enc, []byte(raws[i])))
+		}
+		d, err := decodeBlockFrames(bb.appendMeta(nil), append([]byte(nil), bb.raw...), len(sets), nil)
+		require.NoError(t, err)
+		for i, attrs := range sets {
+			require.Equal(t, attrs, d.record(i).Attrs, "round %d record %d", round, i)
+		}
+		bb.reset()
+	}
+}

@@ -90,11 +90,50 @@ type sealWriter struct {
 	jobs, order, free chan *blockJob
 	workers, writer   sync.WaitGroup
 	stopped           bool
+	bufs              *sealBufs
+}
+
+// sealBufs keeps block jobs and builders between seals, so their buffers
+// (about 1 MiB each) are grown once per process, not once per chunk.
+type sealBufs struct {
+	jobs     chan *blockJob
+	builders chan *blockBuilder
+}
+
+func newSealBufs() *sealBufs {
+	return &sealBufs{jobs: make(chan *blockJob, 4*sealWorkers+2), builders: make(chan *blockBuilder, 2)}
+}
+
+func (b *sealBufs) builder() *blockBuilder {
+	if b != nil {
+		select {
+		case bb := <-b.builders:
+			return bb
+		default:
+		}
+	}
+	return newBlockBuilder()
+}
+
+// put keeps bb for the next seal, reset, unless enough are kept.
+func (b *sealBufs) put(bb *blockBuilder) {
+	if b == nil {
+		return
+	}
+	bb.reset()
+	select {
+	case b.builders <- bb:
+	default:
+	}
 }
 
 func newSealWriter(dstDir string, blockBytes int, enc encoders) (*sealWriter, error) {
-	sw := &sealWriter{dstDir: dstDir, tmp: dstDir + tmpSuffix, blockBytes: blockBytes, bb: newBlockBuilder(), off: HeaderSize,
-		jobs: make(chan *blockJob, sealWorkers), order: make(chan *blockJob, 2*sealWorkers), free: make(chan *blockJob, 3*sealWorkers+2)}
+	free := make(chan *blockJob, 3*sealWorkers+2)
+	if enc.bufs != nil {
+		free = enc.bufs.jobs
+	}
+	sw := &sealWriter{dstDir: dstDir, tmp: dstDir + tmpSuffix, blockBytes: blockBytes, bb: enc.bufs.builder(), off: HeaderSize,
+		jobs: make(chan *blockJob, sealWorkers), order: make(chan *blockJob, 2*sealWorkers), free: free, bufs: enc.bufs}
 	if err := os.RemoveAll(sw.tmp); err != nil {
 		return nil, err
 	}
@@ -192,6 +231,8 @@ func (sw *sealWriter) stop() error {
 		close(sw.order)
 		sw.workers.Wait()
 		sw.writer.Wait()
+		sw.bufs.put(sw.bb)
+		sw.bb = nil
 	}
 	return sw.writeErr
 }

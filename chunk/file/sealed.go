@@ -234,6 +234,7 @@ type blockJob struct {
 // encoders compress the two frames of a block.
 type encoders struct {
 	meta, text *zstd.Encoder
+	bufs       *sealBufs // block buffers shared by the seals
 }
 
 // Compression levels: both frames at the default level (a better level
@@ -254,7 +255,7 @@ func newEncoders() (encoders, error) {
 		meta.Close()
 		return encoders{}, err
 	}
-	return encoders{meta: meta, text: text}, nil
+	return encoders{meta: meta, text: text, bufs: newSealBufs()}, nil
 }
 
 func (e encoders) close() {

@@ -222,7 +222,15 @@ type Reader struct {
 	first   []byte
 	keys    int
 	nblocks int
+	// prefix is the number of bytes before the posting list in every
+	// value (SetValuePrefix).
+	prefix int
 }
+
+// SetValuePrefix tells Postings that every value of the dictionary holds
+// n bytes of the caller's before its posting list, so that a subset list's
+// parent is decoded after them. Call it before the reader is shared.
+func (r *Reader) SetValuePrefix(n int) { r.prefix = n }
 
 // NewReader checks the index section's structure (its checksum is the
 // caller's) and returns a reader over blocks.

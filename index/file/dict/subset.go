@@ -214,7 +214,10 @@ func (r *Reader) positions(value []byte, records uint64, depth int) ([]uint32, e
 	if !ok {
 		return nil, fmt.Errorf("%w: parent %q missing", errPostings, key)
 	}
-	parent, err := r.positions(pv, records, depth+1)
+	if len(pv) < r.prefix {
+		return nil, fmt.Errorf("%w: parent %q value of %d bytes", errPostings, key, len(pv))
+	}
+	parent, err := r.positions(pv[r.prefix:], records, depth+1)
 	if err != nil {
 		return nil, err
 	}

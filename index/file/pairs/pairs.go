@@ -11,20 +11,23 @@
 // # Layout
 //
 // A container file (index/file/container), type 'v' (attr) or 'p' (kv),
-// version 3 (version 2 had no subset lists, version 1 no shared dictionary
-// values), with five sections:
+// version 4 (version 3 had no subset lists of keys, 2 none at all, 1 no
+// shared dictionary values), with five sections:
 //
 //	0 meta        u64 records | u32 keys | u32 pairs | u32 flags | u32 zero   (24 B, checked at open)
 //	              flags bit 0: every key is held (no key was left out)
 //	1 key blocks  dictionary (index/file/dict): key → u8 keyFlags | posting list
-//	              keyFlags bit 0: the key's values were left out (too many)
+//	              keyFlags bit 0: the key's values were left out (too many);
+//	              a subset list's parent is a key of this dictionary, its
+//	              posting list after its keyFlags
 //	2 key index   dictionary index                                           (checked at open)
 //	3 pair blocks dictionary: uvarint(len(key)) | key | value → posting list
 //	4 pair index  dictionary index                                           (checked at open)
 //
-// The pair dictionary is written with dict.Parents: its dict.MaxParents
-// longest lists are parents, and a pair list within one of them
-// (method=get within app=nginx, say) may be written as ranks within it.
+// Both dictionaries are written with dict.Parents: their dict.MaxParents
+// longest lists are parents, and a list within one of them (method=get
+// within app=nginx, say, or key duration_ms within key level) may be
+// written as ranks within it.
 //
 // The length prefix keeps a pair key unambiguous whatever bytes key and
 // value hold, and groups a key's values together for Values.
@@ -50,7 +53,7 @@ import (
 
 // Format constants.
 const (
-	Version  byte = 3
+	Version  byte = 4
 	MetaSize      = 24
 	sections      = 5
 	// FlagKeysComplete (meta flags bit 0): no key was left out.
@@ -91,8 +94,8 @@ func Write(path string, typ byte, set *collect.PairSet) error {
 	w.Write(meta)
 	w.EndSection()
 
-	scratch := roaring.New()
 	var val, pk []byte
+	kps := keyParents(keys, set)
 	d := dict.NewWriter(w)
 	for _, k := range keys {
 		key := set.Keys[k]
@@ -102,7 +105,7 @@ func Write(path string, typ byte, set *collect.PairSet) error {
 		} else {
 			val = append(val, 0)
 		}
-		val = dict.AppendPostings(val, set.KeyPos(k), scratch)
+		val = kps.AppendPostings(val, []byte(k), set.KeyPos(k))
 		d.Add([]byte(k), val)
 	}
 	if err := finish(w, d); err != nil {
@@ -125,6 +128,21 @@ func Write(path string, typ byte, set *collect.PairSet) error {
 		return err
 	}
 	return w.Commit()
+}
+
+// keyParents returns the dict.MaxParents longest key lists of set as the
+// parents of the key dictionary.
+func keyParents(keys []string, set *collect.PairSet) *dict.Parents {
+	byLen := slices.Clone(keys)
+	slices.SortStableFunc(byLen, func(a, b string) int { return set.Keys[b].Pos.Len() - set.Keys[a].Pos.Len() })
+	ps := dict.NewParents()
+	for _, k := range byLen[:min(len(byLen), dict.MaxParents)] {
+		if set.Keys[k].Pos.Len() >= dict.MinSubset {
+			ps.Add([]byte(k), set.KeyPos(k))
+		}
+	}
+	ps.Plan()
+	return ps
 }
 
 // parents returns the dict.MaxParents longest pair lists of set as the
@@ -213,6 +231,7 @@ func newReader(f *container.File) (*Reader, error) {
 	if r.keys, err = openDict(f, secKeyBlocks, secKeyIndex); err != nil {
 		return nil, err
 	}
+	r.keys.SetValuePrefix(1) // keyFlags
 	if r.pairs, err = openDict(f, secPairBlocks, secPairIndex); err != nil {
 		return nil, err
 	}
@@ -266,7 +285,7 @@ func (r *Reader) Key(key string) (*roaring.Bitmap, bool, error) {
 		}
 		return roaring.New(), true, nil
 	}
-	bm, err := dict.DecodePostings(p, r.records)
+	bm, err := r.keys.Postings(p, r.records)
 	if err != nil {
 		return nil, true, r.corrupt(fmt.Sprintf("key %q", low), err)
 	}

@@ -157,3 +157,42 @@ func TestSubsetDamage(t *testing.T) {
 		})
 	}
 }
+
+// TestValuePrefix checks subset lists in a dictionary whose values start
+// with a byte of the caller's (the pairs key dictionary's keyFlags).
+func TestValuePrefix(t *testing.T) {
+	var parent, child []uint32
+	for i := range uint32(500) {
+		parent = append(parent, 2*i)
+		if i%3 == 0 {
+			child = append(child, 2*i)
+		}
+	}
+	ps := NewParents()
+	ps.Add([]byte("p"), parent)
+	ps.Plan()
+	var buf bytes.Buffer
+	d := NewWriter(&buf)
+	require.NoError(t, d.Add([]byte("c"), ps.AppendPostings([]byte{7}, []byte("c"), child)))
+	require.NoError(t, d.Add([]byte("p"), ps.AppendPostings([]byte{7}, []byte("p"), parent)))
+	require.NoError(t, d.Add([]byte("q"), nil)) // a parent too short for its prefix
+	idx, err := d.Finish()
+	require.NoError(t, err)
+	r, err := NewReader("t", buf.Bytes(), 0, idx)
+	require.NoError(t, err)
+	r.SetValuePrefix(1)
+	v, ok, err := r.Get([]byte("c"))
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, byte(7), v[0])
+	if x, _ := binary.Uvarint(v[1:]); x != encSubset {
+		t.Fatalf("c is not a subset list: %x", v)
+	}
+	bm, err := r.Postings(v[1:], 1000)
+	require.NoError(t, err)
+	require.Equal(t, child, bm.ToArray())
+
+	bad := append([]byte{encSubset, 1, 'q'}, AppendPostings(nil, []uint32{0}, nil)...)
+	_, err = r.Postings(bad, 1000)
+	require.ErrorIs(t, err, errPostings)
+}

@@ -273,19 +273,36 @@ func (w *BulkWriter) rotate() error {
 		c.release()
 		return err
 	}
-	if c.pre != nil {
-		c.pre.send(c)
-		close(c.pre.ranges)
-	}
 	var commit func() error
 	if w.opts.BeforeSeal != nil {
 		commit = w.opts.BeforeSeal(c.meta())
 	}
+	j := &bulkJob{sc: sealChunk{id: c.id, minTS: c.minTS, maxTS: c.maxTS, rawBytes: uint64(len(c.raw))}, pre: c.pre}
+	if pre := c.pre; pre != nil {
+		// Once the goroutine has read the last records (it is at most a
+		// few blocks behind), the buffer is free: appending goes on while
+		// the sealing goroutine finishes and fsyncs the file.
+		c.pre = nil
+		pre.send(c)
+		close(pre.ranges)
+		pre.err = <-pre.done
+		c.release()
+	} else {
+		j.c = c
+	}
 	w.m.mu.Lock()
-	w.m.sealing[c.id] = true
+	w.m.sealing[j.sc.id] = true
 	w.m.mu.Unlock()
-	w.m.queueSeal(sealJob{id: c.id, bulk: c, commit: commit})
+	w.m.queueSeal(sealJob{id: j.sc.id, bulk: j, commit: commit})
 	return nil
+}
+
+// bulkJob is a bulk chunk handed to sealing: in memory (c), or presealed
+// (pre), its buffer already given back.
+type bulkJob struct {
+	sc  sealChunk
+	c   *bulkChunk
+	pre *preseal
 }
 
 // Flush seals what has been appended so far (as a chunk of its own, even
@@ -313,29 +330,24 @@ func (w *BulkWriter) Close() error {
 
 // sealBulk seals a bulk writer's chunk, then runs its commit, and returns
 // the buffers to the writer whatever happened.
-func (m *Manager) sealBulk(c *bulkChunk, commit func() error) (chunk.ChunkMeta, error) {
-	// c may be released (and refilled) while the seal goes on: take what
-	// is needed from it first.
-	id := c.id
-	sc := sealChunk{id: id, minTS: c.minTS, maxTS: c.maxTS, rawBytes: uint64(len(c.raw))}
+func (m *Manager) sealBulk(j *bulkJob, commit func() error) (chunk.ChunkMeta, error) {
+	id := j.sc.id
 	start := time.Now()
 	var meta chunk.ChunkMeta
 	var err error
-	if pre := c.pre; pre != nil {
+	if pre := j.pre; pre != nil {
 		// Its blocks are built already: finish the file.
-		c.pre = nil
-		err = <-pre.done
-		c.release()
-		if err == nil {
-			meta, err = pre.sw.finish(sc)
+		if err = pre.err; err == nil {
+			meta, err = pre.sw.finish(j.sc)
 		} else {
 			pre.sw.abort()
 		}
 	} else {
-		in := &bulkSeal{bulkChunk: c}
-		meta, err = writeSealed(in, sc, m.ChunkDir(id), m.opts.BlockBytes, m.enc)
+		// c may be released (and refilled) while the seal goes on.
+		in := &bulkSeal{bulkChunk: j.c}
+		meta, err = writeSealed(in, j.sc, m.ChunkDir(id), m.opts.BlockBytes, m.enc)
 		if !in.done {
-			c.release()
+			j.c.release()
 		}
 	}
 	if err != nil {
@@ -432,6 +444,7 @@ type preseal struct {
 	sw      *sealWriter
 	ranges  chan bulkRange
 	done    chan error // the building goroutine's result
+	err     error      // received from done
 	sent    int        // records handed over
 	sentRaw int        // raw bytes handed over
 }

@@ -346,7 +346,7 @@ type sealJob struct {
 	st *activeState
 	// bulk, when set instead of w and st, is a bulk writer's chunk in
 	// memory; commit runs once it is sealed.
-	bulk   *bulkChunk
+	bulk   *bulkJob
 	commit func() error
 	// durable is closed once w's records are fsynced (or that failed).
 	durable chan struct{}

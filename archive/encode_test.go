@@ -42,3 +42,28 @@ func TestAppendSyslogAttrs(t *testing.T) {
 		require.Equal(t, attrs, dec)
 	}
 }
+
+func TestBatchSets(t *testing.T) {
+	hash := func(b []byte) uint64 { return uint64(len(b)) } // many collisions
+	var sets batchSets
+	sets.reset(6)
+	var arena []byte
+	var got []uint32
+	for _, s := range []string{"a=1", "b=2", "a=1", "c=3", "b=2", "a=1"} {
+		a0 := len(arena)
+		arena = append(arena, s...)
+		var k uint32
+		arena, k = sets.add(arena, a0, hash)
+		got = append(got, k)
+	}
+	sets.finish(arena)
+	require.Equal(t, []uint32{0, 1, 0, 2, 1, 0}, got)
+	require.Equal(t, "a=1b=2c=3", string(arena), "a set seen before is not kept twice")
+	require.Len(t, sets.sets, 3)
+	for i, want := range []string{"a=1", "b=2", "c=3"} {
+		require.Equal(t, want, string(sets.sets[i].Attrs))
+		require.Equal(t, hash([]byte(want)), sets.sets[i].Hash)
+	}
+	sets.reset(1)
+	require.Empty(t, sets.sets)
+}

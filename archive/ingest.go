@@ -318,6 +318,9 @@ func (imp *importer) importSource(ctx context.Context, src Source) error {
 	}
 	ingest := imp.opts.Now()
 	p := &lineParser{format: format, file: src.Name, loc: imp.opts.Location, ingest: ingest}
+	if imp.bulk != nil {
+		p.hash = imp.bulk.HashAttrs
+	}
 	ref := cmp.Or(src.ModTime, ingest)
 	p.year = cmp.Or(imp.opts.Year, ref.In(imp.opts.Location).Year())
 	var years *syslog.YearGuesser
@@ -500,13 +503,22 @@ func (imp *importer) importSequential(ctx context.Context, r io.Reader, p *lineP
 
 // batch is a run of lines handed to a parse worker.
 type batch struct {
+	// buf holds the lines back to back. A paged batch hands it to the
+	// bulk writer as a page, which gives it back (to pages) once its
+	// chunk is sealed; buf is then nil until the next line.
 	buf    []byte
 	parsed []parsed // the workers' output, reused with the batch
-	// attrs holds the encoded attribute sets of the parsed records.
+	// attrs holds the encoded attribute sets of the parsed records; in a
+	// paged batch each distinct set once (sets), which the records index.
 	attrs []byte
 	ends  []int
 	offs  []int64       // source offset just past each line
 	out   chan []parsed // receives the parsed records; capacity 1
+	// paged: the records' raw text is the line itself, and they go to the
+	// bulk writer as one file.BulkBatch.
+	paged bool
+	sets  batchSets
+	recs  []file.BulkRecord
 }
 
 type parsed struct {
@@ -517,6 +529,61 @@ type parsed struct {
 	// encoding) and rec.Attrs is nil.
 	encoded bool
 	a0, a1  int
+	set     uint32 // in a paged batch: the index of its attribute set
+	err     error  // in a paged batch: the attributes do not encode
+}
+
+// batchSets finds the distinct attribute sets of a paged batch, in its
+// parse worker: the appending goroutine then looks up each distinct set
+// once, with the hash computed here, instead of every record's.
+type batchSets struct {
+	slots []uint32 // set index+1; 0 = empty; a power of two long
+	sets  []file.BulkSet
+	spans [][2]int // where each set is in the batch's arena
+}
+
+// reset prepares for a batch of n records.
+func (t *batchSets) reset(n int) {
+	size := 64
+	for size < 2*n {
+		size *= 2
+	}
+	if cap(t.slots) < size {
+		t.slots = make([]uint32, size)
+	} else {
+		t.slots = t.slots[:size]
+		clear(t.slots)
+	}
+	t.sets, t.spans = t.sets[:0], t.spans[:0]
+}
+
+// add gives the set arena[a0:] an index: an equal set's, with arena cut
+// back to a0, or a new one.
+func (t *batchSets) add(arena []byte, a0 int, hash func([]byte) uint64) ([]byte, uint32) {
+	b := arena[a0:]
+	h := hash(b)
+	mask := uint64(len(t.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		k := t.slots[i]
+		if k == 0 {
+			n := uint32(len(t.sets))
+			t.slots[i] = n + 1
+			t.sets = append(t.sets, file.BulkSet{Hash: h})
+			t.spans = append(t.spans, [2]int{a0, len(arena)})
+			return arena, n
+		}
+		s := t.spans[k-1]
+		if t.sets[k-1].Hash == h && string(arena[s[0]:s[1]]) == string(b) {
+			return arena[:a0], k - 1
+		}
+	}
+}
+
+// finish points the sets into the final arena.
+func (t *batchSets) finish(arena []byte) {
+	for i, s := range t.spans {
+		t.sets[i].Attrs = arena[s[0]:s[1]:s[1]]
+	}
 }
 
 // importParallel reads lines in one goroutine, parses batches in
@@ -539,6 +606,9 @@ func (imp *importer) importParallel(ctx context.Context, r io.Reader, p *linePar
 			return &batch{out: make(chan []parsed, 1)}
 		}
 	}
+	// Paged batches' buffers come back here from the bulk writer.
+	pages := make(chan []byte, 1024)
+	paged := imp.bulk != nil && pageable(p.format)
 	recycle := func(b *batch) {
 		if cap(b.buf) > 4*batchBytes {
 			b.buf = nil // kept for a long line: let it go
@@ -582,9 +652,24 @@ func (imp *importer) importParallel(ctx context.Context, r io.Reader, p *linePar
 				lineErrs = append(lineErrs, err)
 				break
 			}
-			if b.buf == nil {
-				b.buf = make([]byte, 0, max(batchBytes, len(line.Text)))
+			if paged && len(b.ends) > 0 && len(b.buf)+len(line.Text) > cap(b.buf) {
+				// A page is not grown: the writer keeps it as it is.
+				if !send() {
+					return gctx.Err()
+				}
 			}
+			if b.buf == nil {
+				if paged && len(line.Text) <= batchBytes {
+					select {
+					case b.buf = <-pages:
+					default:
+					}
+				}
+				if b.buf == nil {
+					b.buf = make([]byte, 0, max(batchBytes, len(line.Text)))
+				}
+			}
+			b.paged = paged
 			b.buf = append(b.buf, line.Text...)
 			b.ends = append(b.ends, len(b.buf))
 			b.offs = append(b.offs, lr.Consumed())
@@ -607,11 +692,20 @@ func (imp *importer) importParallel(ctx context.Context, r io.Reader, p *linePar
 				b.parsed = out
 				arena := b.attrs[:0]
 				prev := 0
+				if b.paged {
+					b.sets.reset(len(b.ends))
+				}
 				for i, end := range b.ends {
 					arena = p.parse(b.buf[prev:end:end], &out[i], arena)
+					if b.paged {
+						arena = p.index(&out[i], arena, &b.sets)
+					}
 					prev = end
 				}
 				b.attrs = arena
+				if b.paged {
+					b.sets.finish(arena)
+				}
 				b.out <- out
 			}
 			return nil
@@ -627,6 +721,14 @@ func (imp *importer) importParallel(ctx context.Context, r io.Reader, p *linePar
 		}
 		if out == nil {
 			break
+		}
+		if b.paged {
+			if appendErr = imp.appendPage(b, out, base, years, pages); appendErr != nil {
+				break
+			}
+			recycle(b)
+			imp.progress(p.file, p.format)
+			continue
 		}
 		for i := range out {
 			pr := &out[i]
@@ -663,6 +765,88 @@ func (imp *importer) importParallel(ctx context.Context, r io.Reader, p *linePar
 	return readErr
 }
 
+// pageable reports whether a format's records are their lines as read,
+// so a batch of them can be handed to the bulk writer as a page.
+func pageable(f input.Format) bool {
+	switch f {
+	case input.FormatSyslog, input.FormatRFC5424, input.FormatRFC3339, input.FormatRaw, input.FormatLokiRaw:
+		return true
+	}
+	return false
+}
+
+// appendPage hands a paged batch's records to the bulk writer, its
+// buffer as their raw text, which comes back to pages once their chunk
+// is sealed.
+func (imp *importer) appendPage(b *batch, out []parsed, base uint64, years *syslog.YearGuesser, pages chan<- []byte) error {
+	recs := b.recs[:0]
+	start := 0
+	for i := range out {
+		pr := &out[i]
+		if pr.err != nil {
+			return &writeError{pr.err}
+		}
+		if pr.yearless && years != nil {
+			pr.rec.SourceTS = redate(years, pr.rec.SourceTS)
+		}
+		if pr.raw {
+			imp.sum.RawLines++
+		}
+		recs = append(recs, file.BulkRecord{Source: pr.rec.SourceTS, Ingest: pr.rec.IngestTS,
+			Off: uint32(start), Len: uint32(b.ends[i] - start), Set: pr.set})
+		start = b.ends[i]
+	}
+	b.recs = recs
+	page := b.buf
+	b.buf = nil
+	// The batch goes to the writer in parts that each fit in a chunk, so
+	// the progress a chunk's commit takes covers exactly its records; the
+	// page comes back when every part's chunk is sealed.
+	var refs atomic.Int32
+	refs.Store(1)
+	release := func() {
+		if refs.Add(-1) == 0 && cap(page) <= batchBytes {
+			select {
+			case pages <- page[:0]:
+			default:
+			}
+		}
+	}
+	defer release()
+	for len(recs) > 0 {
+		n, room := 0, imp.bulk.Room()
+		for size := int64(0); n < len(recs) && (n == 0 || size+int64(recs[n].Len) <= room); n++ {
+			size += int64(recs[n].Len)
+		}
+		refs.Add(1)
+		if err := imp.bulk.AppendBatch(file.BulkBatch{Text: page, Sets: b.sets.sets, Records: recs[:n], Release: release}); err != nil {
+			return &writeError{err}
+		}
+		imp.sum.Records += int64(n)
+		imp.cur.records += uint64(n)
+		imp.cur.consumed = max(imp.cur.consumed, base+uint64(b.offs[len(out)-len(recs)+n-1]))
+		recs = recs[n:]
+	}
+	return nil
+}
+
+// index gives a parsed record of a paged batch its attribute set's index
+// in sets, encoding the attributes first where parse left a map.
+func (p *lineParser) index(pr *parsed, arena []byte, sets *batchSets) []byte {
+	a0 := len(arena)
+	if pr.encoded {
+		a0 = pr.a0
+	} else {
+		var err error
+		if arena, err = pr.rec.Attrs.AppendBinary(arena); err != nil {
+			pr.err = err
+			return arena[:a0]
+		}
+	}
+	arena, pr.set = sets.add(arena, a0, p.hash)
+	return arena
+}
+
 // redate gives a year-less timestamp the year the guesser assigns.
 func redate(years *syslog.YearGuesser, t time.Time) time.Time {
 	y := years.Year(t.Month(), t.Day())
@@ -684,6 +868,8 @@ type lineParser struct {
 	loc    *time.Location
 	year   int
 	ingest time.Time
+	// hash is the bulk writer's attribute set hash (paged batches only).
+	hash func([]byte) uint64
 }
 
 func (p *lineParser) rawRecord(line []byte) chunk.Record {

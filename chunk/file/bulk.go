@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"slices"
 	"time"
 
 	"glarc/chunk"
@@ -57,6 +58,13 @@ type BulkWriter struct {
 	wts     int64
 	clockIn int
 	scratch []byte
+	// seed hashes attribute sets (HashAttrs) for every chunk's set table.
+	seed maphash.Seed
+	// pages are the writer's own text pages (for Append and
+	// AppendEncoded), given back when their chunk is released.
+	pages chan []byte
+	// setOffs maps a batch's sets to offsets in the chunk's arena.
+	setOffs []uint32
 }
 
 // Bulk returns a writer that seals chunks straight from memory. The
@@ -76,26 +84,76 @@ func (m *Manager) Bulk(opts BulkOptions) (*BulkWriter, error) {
 		return nil, ErrActiveChunk
 	}
 	return &BulkWriter{m: m, opts: opts, limit: min(m.opts.MaxChunkBytes, maxBulkChunk),
-		free: make(chan *bulkChunk, bulkBuffers)}, nil
+		free: make(chan *bulkChunk, bulkBuffers), seed: maphash.MakeSeed(), pages: make(chan []byte, bulkOwnPages)}, nil
+}
+
+// bulkPageBytes is the size of the text pages a writer copies records
+// into (Append, AppendEncoded); a longer record gets a page of its own.
+const bulkPageBytes = 256 << 10
+
+// bulkOwnPages bounds the writer's free own pages.
+const bulkOwnPages = 512
+
+// HashAttrs returns the hash of an encoded attribute set that
+// BulkSet.Hash must hold. It is safe for concurrent use, so parse workers
+// can hash the sets they encode.
+func (w *BulkWriter) HashAttrs(set []byte) uint64 { return maphash.Bytes(w.seed, set) }
+
+// BulkBatch is a run of records for AppendBatch. The writer keeps Text
+// (and reads it, from other goroutines, until it calls Release) instead of
+// copying it; Sets are copied.
+type BulkBatch struct {
+	// Text holds the records' raw text. It must not change until Release.
+	Text []byte
+	// Sets are the batch's attribute sets, each in chunk.Attributes
+	// encoding, with its HashAttrs hash. A set may be given once and used
+	// by many records.
+	Sets []BulkSet
+	// Records are the batch's records, in append order.
+	Records []BulkRecord
+	// Release, if not nil, is called exactly once, from any goroutine,
+	// when the writer no longer reads Text: after its chunk is sealed (or
+	// has failed to), or at once when AppendBatch fails.
+	Release func()
+}
+
+// BulkSet is one attribute set of a BulkBatch.
+type BulkSet struct {
+	Attrs []byte
+	Hash  uint64
+}
+
+// BulkRecord is one record of a BulkBatch: its raw text is
+// Text[Off:Off+Len] and its attributes Sets[Set].
+type BulkRecord struct {
+	Source, Ingest time.Time
+	Off, Len       uint32
+	Set            uint32
 }
 
 // maxBulkChunk keeps offsets inside a bulk chunk within 32 bits.
 const maxBulkChunk = 1 << 31
 
-// bulkEntry is one record of a chunk in memory.
+// bulkEntry is one record of a chunk in memory: its raw text is
+// pages[page][rawOff:rawOff+rawLen].
 type bulkEntry struct {
-	rawOff, rawLen    uint32
-	attrOff, attrLen  uint32
-	src, ingest, wrte int64
+	page, rawOff, rawLen uint32
+	attrOff, attrLen     uint32
+	src, ingest, wrte    int64
 }
 
 // bulkChunk is a chunk being filled in memory, then sealed.
 type bulkChunk struct {
-	id    chunk.ChunkID
-	raw   []byte
-	attrs []byte // attribute sets, each stored once
-	ents  []bulkEntry
-	sets  setTable
+	id chunk.ChunkID
+	// pages hold the records' raw text: batches given to AppendBatch,
+	// and the writer's own pages, which Append copies into.
+	pages    [][]byte
+	releases []func() // per page, nil for none
+	own      int      // index of the own page being filled, -1 for none
+	rawBytes int      // raw text of the records
+	attrs    []byte   // attribute sets, each stored once
+	ents     []bulkEntry
+	sets     setTable
 	// pre, while every record's time is at or after the one before
 	// (the seal's order is then the append order), compresses the
 	// chunk's blocks as it fills.
@@ -110,7 +168,7 @@ func (c *bulkChunk) time(i uint32) int64 { return recordTime(c.ents[i].src, c.en
 
 func (c *bulkChunk) record(i uint32) (src, ingest, wrte int64, attrs, raw []byte, err error) {
 	e := &c.ents[i]
-	return e.src, e.ingest, e.wrte, c.attrs[e.attrOff : e.attrOff+e.attrLen], c.raw[e.rawOff : e.rawOff+e.rawLen], nil
+	return e.src, e.ingest, e.wrte, c.attrs[e.attrOff : e.attrOff+e.attrLen], c.pages[e.page][e.rawOff : e.rawOff+e.rawLen], nil
 }
 
 func (c *bulkChunk) attrError(i uint32, err error) error {
@@ -118,8 +176,8 @@ func (c *bulkChunk) attrError(i uint32, err error) error {
 }
 
 func (c *bulkChunk) meta() chunk.ChunkMeta {
-	m := chunk.ChunkMeta{ID: c.id, Records: uint64(len(c.ents)), RawBytes: uint64(len(c.raw)),
-		StoredBytes: uint64(len(c.raw) + len(c.attrs))}
+	m := chunk.ChunkMeta{ID: c.id, Records: uint64(len(c.ents)), RawBytes: uint64(c.rawBytes),
+		StoredBytes: uint64(c.rawBytes + len(c.attrs))}
 	if len(c.ents) > 0 {
 		m.MinTS, m.MaxTS = decTime(c.minTS), decTime(c.maxTS)
 	}
@@ -140,9 +198,17 @@ func (s *bulkSeal) read() {
 	s.release()
 }
 
-// release returns a chunk's buffers to its writer.
+// release returns a chunk's buffers to its writer, and its pages to
+// whoever gave them.
 func (c *bulkChunk) release() {
-	c.raw, c.attrs, c.ents = c.raw[:0], c.attrs[:0], c.ents[:0]
+	for i, r := range c.releases {
+		if r != nil {
+			r()
+		}
+		c.pages[i] = nil
+	}
+	c.pages, c.releases, c.own = c.pages[:0], c.releases[:0], -1
+	c.rawBytes, c.attrs, c.ents = 0, c.attrs[:0], c.ents[:0]
 	c.sets.reset()
 	select {
 	case c.free <- c:
@@ -163,58 +229,192 @@ func (w *BulkWriter) Append(rec *chunk.Record) error {
 // chunk.Attributes binary encoding (keys in byte order). It keeps neither
 // slice.
 func (w *BulkWriter) AppendEncoded(source, ingest time.Time, attrs, raw []byte) error {
-	if w.closed {
-		return ErrBulkClosed
-	}
 	if uint64(len(raw)) >= maxBulkChunk || uint64(len(attrs)) >= maxBulkChunk {
 		return fmt.Errorf("record of %d bytes is too large", len(raw)+len(attrs))
 	}
+	c, err := w.room(len(raw), len(attrs))
+	if err != nil {
+		return err
+	}
+	w.tick(1)
+	off := c.sets.find(c.attrs, attrs, w.HashAttrs(attrs))
+	if off < 0 {
+		off = len(c.attrs)
+		c.attrs = append(c.attrs, attrs...)
+		c.sets.add(len(attrs), off)
+	}
+	page, rawOff := w.copyRaw(c, raw)
+	c.add(bulkEntry{page: uint32(page), rawOff: uint32(rawOff), rawLen: uint32(len(raw)), attrOff: uint32(off), attrLen: uint32(len(attrs)),
+		src: encTime(source), ingest: encTime(ingest), wrte: w.wts})
+	c.sent()
+	return nil
+}
+
+// ErrBadBatch means a BulkBatch's records point outside its text or sets.
+var ErrBadBatch = errors.New("bulk batch out of bounds")
+
+// AppendBatch adds a batch of records, keeping b.Text until it calls
+// b.Release (see BulkBatch). A chunk holds whole batches: when the batch
+// does not fit in the current one (see Room), that is sealed first. The
+// same Text may be given to several calls, each with its own Release.
+func (w *BulkWriter) AppendBatch(b BulkBatch) error {
+	kept := false
+	defer func() {
+		if !kept && b.Release != nil {
+			b.Release()
+		}
+	}()
+	if len(b.Records) == 0 {
+		return nil
+	}
+	raw, setBytes := 0, 0
+	for i := range b.Sets {
+		setBytes += len(b.Sets[i].Attrs)
+	}
+	for i := range b.Records {
+		r := &b.Records[i]
+		if uint64(r.Off)+uint64(r.Len) > uint64(len(b.Text)) || int(r.Set) >= len(b.Sets) {
+			return fmt.Errorf("%w: record %d", ErrBadBatch, i)
+		}
+		raw += int(r.Len)
+	}
+	if uint64(raw) >= maxBulkChunk || uint64(setBytes) >= maxBulkChunk {
+		return fmt.Errorf("batch of %d bytes is too large", raw+setBytes)
+	}
+	c, err := w.room(raw, setBytes)
+	if err != nil {
+		return err
+	}
+	w.tick(len(b.Records))
+	// Sets are looked up when a record first uses one.
+	offs := slices.Grow(w.setOffs[:0], len(b.Sets))[:len(b.Sets)]
+	for i := range offs {
+		offs[i] = setUnseen
+	}
+	w.setOffs = offs
+	page := uint32(len(c.pages))
+	c.pages = append(c.pages, b.Text)
+	c.releases = append(c.releases, b.Release)
+	kept = true
+	for i := range b.Records {
+		r := &b.Records[i]
+		off := offs[r.Set]
+		if off == setUnseen {
+			s := &b.Sets[r.Set]
+			o := c.sets.find(c.attrs, s.Attrs, s.Hash)
+			if o < 0 {
+				o = len(c.attrs)
+				c.attrs = append(c.attrs, s.Attrs...)
+				c.sets.add(len(s.Attrs), o)
+			}
+			off = uint32(o)
+			offs[r.Set] = off
+		}
+		c.add(bulkEntry{page: page, rawOff: r.Off, rawLen: r.Len, attrOff: off, attrLen: uint32(len(b.Sets[r.Set].Attrs)),
+			src: encTime(r.Source), ingest: encTime(r.Ingest), wrte: w.wts})
+	}
+	c.sent()
+	return nil
+}
+
+// setUnseen marks a batch's set not looked up yet.
+const setUnseen = ^uint32(0)
+
+// Room returns how much raw text the current chunk still takes before
+// an append seals it (the whole chunk size when it is empty; 0 or less
+// when it is full). A caller that keeps its own commit points (as
+// BulkOptions.BeforeSeal sees them) at batch boundaries splits a batch
+// larger than this: AppendBatch puts a whole batch into one chunk.
+func (w *BulkWriter) Room() int64 {
 	c := w.cur
-	if c != nil && len(c.ents) > 0 && (int64(len(c.raw)+len(raw)) > w.limit || int64(len(c.attrs)+len(attrs)) > w.limit) {
+	if c == nil || len(c.ents) == 0 {
+		return w.limit
+	}
+	return w.limit - int64(c.rawBytes)
+}
+
+// room returns the chunk to append raw and attrs bytes to, sealing the
+// current one first when they do not fit.
+func (w *BulkWriter) room(raw, attrs int) (*bulkChunk, error) {
+	if w.closed {
+		return nil, ErrBulkClosed
+	}
+	c := w.cur
+	if c != nil && len(c.ents) > 0 && (int64(c.rawBytes+raw) > w.limit || int64(len(c.attrs)+attrs) > w.limit) {
 		if err := w.rotate(); err != nil {
-			return err
+			return nil, err
 		}
 		c = nil
 	}
 	if c == nil {
-		var err error
-		if c, err = w.next(); err != nil {
-			return err
-		}
+		return w.next()
 	}
-	if w.clockIn == 0 {
+	return c, nil
+}
+
+// tick sets the WriteTS of the next n records, reading the clock every
+// bulkClockEvery records.
+func (w *BulkWriter) tick(n int) {
+	if w.clockIn <= 0 {
 		w.wts = encTime(w.m.opts.Now().Truncate(time.Millisecond))
 		w.clockIn = bulkClockEvery
 	}
-	w.clockIn--
-	off := c.sets.find(c.attrs, attrs)
-	if off < 0 {
-		off = len(c.attrs)
-		c.attrs = append(c.attrs, attrs...)
-		c.sets.add(attrs, off)
-	}
-	e := bulkEntry{rawOff: uint32(len(c.raw)), rawLen: uint32(len(raw)), attrOff: uint32(off), attrLen: uint32(len(attrs)),
-		src: encTime(source), ingest: encTime(ingest), wrte: w.wts}
-	c.raw = append(c.raw, raw...)
-	c.ents = append(c.ents, e)
-	t := recordTime(e.src, e.ingest)
-	if len(c.ents) > 1 && t < c.last {
-		if c.pre != nil {
-			c.pre.cancel()
-			c.pre = nil
+	w.clockIn -= n
+}
+
+// copyRaw copies raw into the chunk's own page (starting one when it has
+// no room) and returns where it went.
+func (w *BulkWriter) copyRaw(c *bulkChunk, raw []byte) (page, off int) {
+	if c.own < 0 || len(c.pages[c.own])+len(raw) > cap(c.pages[c.own]) {
+		var p []byte
+		select {
+		case p = <-w.pages:
+		default:
 		}
+		if cap(p) < len(raw) {
+			p = make([]byte, 0, max(bulkPageBytes, len(raw)))
+		}
+		c.own = len(c.pages)
+		c.pages = append(c.pages, p[:0])
+		free := w.pages
+		c.releases = append(c.releases, func() {
+			if cap(p) <= bulkPageBytes {
+				select {
+				case free <- p[:0]:
+				default:
+				}
+			}
+		})
+	}
+	off = len(c.pages[c.own])
+	c.pages[c.own] = append(c.pages[c.own], raw...)
+	return c.own, off
+}
+
+// add appends a record's entry, following its time order.
+func (c *bulkChunk) add(e bulkEntry) {
+	c.ents = append(c.ents, e)
+	c.rawBytes += int(e.rawLen)
+	t := recordTime(e.src, e.ingest)
+	if len(c.ents) > 1 && t < c.last && c.pre != nil {
+		c.pre.cancel()
+		c.pre = nil
 	}
 	c.last = t
-	if c.pre != nil && len(c.raw)-c.pre.sentRaw >= presealStep {
-		c.pre.send(c)
-	}
 	if len(c.ents) == 1 || t < c.minTS {
 		c.minTS = t
 	}
 	if len(c.ents) == 1 || t > c.maxTS {
 		c.maxTS = t
 	}
-	return nil
+}
+
+// sent hands the records added so far to the preseal goroutine once
+// there are enough of them.
+func (c *bulkChunk) sent() {
+	if c.pre != nil && c.rawBytes-c.pre.sentRaw >= presealStep {
+		c.pre.send(c)
+	}
 }
 
 // next starts a chunk in a free buffer, waiting for a seal to return one
@@ -228,7 +428,7 @@ func (w *BulkWriter) next() (*bulkChunk, error) {
 			w.made++
 			// Room for records of 128 bytes on average: growing the
 			// entries by copying costs more than the slack.
-			c = &bulkChunk{sets: newSetTable(), free: w.free, raw: make([]byte, 0, w.limit),
+			c = &bulkChunk{sets: newSetTable(), free: w.free, own: -1,
 				ents: make([]bulkEntry, 0, min(w.limit/128, 1<<20))}
 		} else {
 			c = <-w.free // every sealed chunk comes back, sealed or failed
@@ -277,7 +477,7 @@ func (w *BulkWriter) rotate() error {
 	if w.opts.BeforeSeal != nil {
 		commit = w.opts.BeforeSeal(c.meta())
 	}
-	j := &bulkJob{sc: sealChunk{id: c.id, minTS: c.minTS, maxTS: c.maxTS, rawBytes: uint64(len(c.raw))}, pre: c.pre}
+	j := &bulkJob{sc: sealChunk{id: c.id, minTS: c.minTS, maxTS: c.maxTS, rawBytes: uint64(c.rawBytes)}, pre: c.pre}
 	if pre := c.pre; pre != nil {
 		// Once the goroutine has read the last records (it is at most a
 		// few blocks behind), the buffer is free: appending goes on while
@@ -367,7 +567,6 @@ func (m *Manager) sealBulk(j *bulkJob, commit func() error) (chunk.ChunkMeta, er
 // open-addressing hash table of arena offsets, so looking a set up
 // allocates nothing and every distinct set is stored once per chunk.
 type setTable struct {
-	seed  maphash.Seed
 	slots []setSlot // a power of two long
 	n     int
 	hash  uint64 // of the set last passed to find
@@ -382,7 +581,7 @@ type setSlot struct {
 const setTableMin = 1 << 12
 
 func newSetTable() setTable {
-	return setTable{seed: maphash.MakeSeed(), slots: make([]setSlot, setTableMin)}
+	return setTable{slots: make([]setSlot, setTableMin)}
 }
 
 func (t *setTable) reset() {
@@ -390,10 +589,10 @@ func (t *setTable) reset() {
 	t.n = 0
 }
 
-// find returns the offset in arena of a set equal to b, or -1; it
-// remembers b's hash for add.
-func (t *setTable) find(arena, b []byte) int {
-	t.hash = maphash.Bytes(t.seed, b)
+// find returns the offset in arena of a set equal to b, whose hash is h
+// (BulkWriter.HashAttrs), or -1; it remembers h for add.
+func (t *setTable) find(arena, b []byte, h uint64) int {
+	t.hash = h
 	mask := uint64(len(t.slots) - 1)
 	for i := t.hash & mask; ; i = (i + 1) & mask {
 		s := &t.slots[i]
@@ -406,8 +605,9 @@ func (t *setTable) find(arena, b []byte) int {
 	}
 }
 
-// add records that the set just passed to find is stored at off.
-func (t *setTable) add(b []byte, off int) {
+// add records that the set just passed to find, n bytes long, is stored
+// at off.
+func (t *setTable) add(n int, off int) {
 	if 2*(t.n+1) > len(t.slots) {
 		old := t.slots
 		t.slots = make([]setSlot, 2*len(old))
@@ -417,7 +617,7 @@ func (t *setTable) add(b []byte, off int) {
 			}
 		}
 	}
-	t.put(setSlot{hash: t.hash, off: uint32(off) + 1, len: uint32(len(b))})
+	t.put(setSlot{hash: t.hash, off: uint32(off) + 1, len: uint32(n)})
 	t.n++
 }
 
@@ -453,8 +653,9 @@ type preseal struct {
 // chunk's arenas as far as they reach. The appender only appends to the
 // arenas, so what a range covers does not change under the goroutine.
 type bulkRange struct {
-	ents       []bulkEntry
-	raw, attrs []byte
+	ents  []bulkEntry
+	pages [][]byte
+	attrs []byte
 }
 
 func (m *Manager) startPreseal(id chunk.ChunkID) (*preseal, error) {
@@ -469,7 +670,7 @@ func (m *Manager) startPreseal(id chunk.ChunkID) (*preseal, error) {
 			for i := range r.ents {
 				e := &r.ents[i]
 				if err == nil {
-					err = sw.add(e.src, e.ingest, e.wrte, r.attrs[e.attrOff:e.attrOff+e.attrLen], r.raw[e.rawOff:e.rawOff+e.rawLen])
+					err = sw.add(e.src, e.ingest, e.wrte, r.attrs[e.attrOff:e.attrOff+e.attrLen], r.pages[e.page][e.rawOff:e.rawOff+e.rawLen])
 				}
 			}
 		}
@@ -483,8 +684,10 @@ func (p *preseal) send(c *bulkChunk) {
 	if p.sent == len(c.ents) {
 		return
 	}
-	p.ranges <- bulkRange{ents: c.ents[p.sent:len(c.ents):len(c.ents)], raw: c.raw[:len(c.raw):len(c.raw)], attrs: c.attrs[:len(c.attrs):len(c.attrs)]}
-	p.sent, p.sentRaw = len(c.ents), len(c.raw)
+	// The own page being filled may grow in place; the range's copy of
+	// its slice header reaches as far as its records do.
+	p.ranges <- bulkRange{ents: c.ents[p.sent:len(c.ents):len(c.ents)], pages: slices.Clone(c.pages), attrs: c.attrs[:len(c.attrs):len(c.attrs)]}
+	p.sent, p.sentRaw = len(c.ents), c.rawBytes
 }
 
 // cancel stops the goroutine and removes what it wrote.

@@ -3,9 +3,11 @@ package file
 import (
 	"cmp"
 	"fmt"
+	"hash/maphash"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,11 +33,66 @@ func TestBulkWriter(t *testing.T) {
 			return 0
 		}},
 	} {
-		t.Run(tc.name, func(t *testing.T) { testBulkWriter(t, tc.jitter) })
+		t.Run(tc.name, func(t *testing.T) { testBulkWriter(t, tc.jitter, 0) })
+		// In batches of 7 records, every third batch appended record by
+		// record instead.
+		t.Run(tc.name+"/batch", func(t *testing.T) { testBulkWriter(t, tc.jitter, 7) })
 	}
 }
 
-func testBulkWriter(t *testing.T, jitter func(int, *rand.Rand) time.Duration) {
+// batcher gathers records into BulkBatches and counts their releases.
+type batcher struct {
+	bw       *BulkWriter
+	recs     []chunk.Record
+	n        int
+	released atomic.Int64
+	batches  int64
+}
+
+func (b *batcher) add(t *testing.T, rec chunk.Record, size int) {
+	b.recs = append(b.recs, rec)
+	if len(b.recs) >= size {
+		b.flush(t)
+	}
+}
+
+func (b *batcher) flush(t *testing.T) {
+	if len(b.recs) == 0 {
+		return
+	}
+	defer func() { b.recs = b.recs[:0] }()
+	b.n++
+	if b.n%3 == 0 {
+		for i := range b.recs {
+			require.NoError(t, b.bw.Append(&b.recs[i]))
+		}
+		return
+	}
+	var batch BulkBatch
+	index := map[string]uint32{}
+	for _, r := range b.recs {
+		enc, err := r.Attrs.AppendBinary(nil)
+		require.NoError(t, err)
+		set, ok := index[string(enc)]
+		if !ok {
+			set = uint32(len(batch.Sets))
+			index[string(enc)] = set
+			batch.Sets = append(batch.Sets, BulkSet{Attrs: enc, Hash: b.bw.HashAttrs(enc)})
+		}
+		batch.Records = append(batch.Records, BulkRecord{Source: r.SourceTS, Ingest: r.IngestTS,
+			Off: uint32(len(batch.Text)), Len: uint32(len(r.Raw)), Set: set})
+		batch.Text = append(batch.Text, r.Raw...)
+	}
+	text := batch.Text
+	batch.Release = func() {
+		clear(text) // the writer must not read it any more
+		b.released.Add(1)
+	}
+	b.batches++
+	require.NoError(t, b.bw.AppendBatch(batch))
+}
+
+func testBulkWriter(t *testing.T, jitter func(int, *rand.Rand) time.Duration, batchSize int) {
 	dir := t.TempDir()
 	m := openTest(t, dir, Options{Now: testClock(), MaxChunkBytes: 4000, BlockBytes: 500})
 	var commits []chunk.ChunkMeta
@@ -52,6 +109,7 @@ func testBulkWriter(t *testing.T, jitter func(int, *rand.Rand) time.Duration) {
 	}})
 	require.NoError(t, err)
 	rng := rand.New(rand.NewPCG(3, 4))
+	bt := &batcher{bw: bw}
 	const n = 500
 	want := make(map[string]chunk.Record, n)
 	for i := range n {
@@ -62,9 +120,15 @@ func testBulkWriter(t *testing.T, jitter func(int, *rand.Rand) time.Duration) {
 			rec.Attrs = nil
 		}
 		want[string(rec.Raw)] = rec
+		if batchSize > 0 {
+			bt.add(t, rec, batchSize)
+			continue
+		}
 		require.NoError(t, bw.Append(&rec))
 	}
+	bt.flush(t)
 	require.NoError(t, bw.Close())
+	require.Equal(t, bt.batches, bt.released.Load(), "every batch released once")
 	require.ErrorIs(t, bw.Append(&chunk.Record{Raw: []byte("x")}), ErrBulkClosed)
 	list, err := m.List()
 	require.NoError(t, err)
@@ -142,12 +206,13 @@ func TestBulkWriterCommitError(t *testing.T) {
 
 func TestSetTable(t *testing.T) {
 	tab := newSetTable()
+	seed := maphash.MakeSeed()
 	var arena []byte
 	offs := map[string]int{}
 	rng := rand.New(rand.NewPCG(5, 6))
 	for range 50000 {
 		set := fmt.Appendf(nil, "set-%d", rng.IntN(20000))
-		off := tab.find(arena, set)
+		off := tab.find(arena, set, maphash.Bytes(seed, set))
 		if want, ok := offs[string(set)]; ok {
 			require.Equal(t, want, off)
 			continue
@@ -155,11 +220,31 @@ func TestSetTable(t *testing.T) {
 		require.Equal(t, -1, off)
 		off = len(arena)
 		arena = append(arena, set...)
-		tab.add(set, off)
+		tab.add(len(set), off)
 		offs[string(set)] = off
 	}
 	require.Equal(t, len(offs), tab.n)
 	require.Greater(t, len(tab.slots), setTableMin)
 	tab.reset()
-	require.Equal(t, -1, tab.find(arena, []byte("set-1")))
+	require.Equal(t, -1, tab.find(arena, []byte("set-1"), maphash.Bytes(seed, []byte("set-1"))))
+}
+
+func TestBulkWriterBadBatch(t *testing.T) {
+	m := openTest(t, t.TempDir(), Options{Now: testClock()})
+	bw, err := m.Bulk(BulkOptions{})
+	require.NoError(t, err)
+	released := 0
+	set := BulkSet{Attrs: []byte{0}, Hash: bw.HashAttrs([]byte{0})}
+	for _, b := range []BulkBatch{
+		{Text: []byte("abc"), Sets: []BulkSet{set}, Records: []BulkRecord{{Source: t0, Off: 2, Len: 2}}},
+		{Text: []byte("abc"), Sets: []BulkSet{set}, Records: []BulkRecord{{Source: t0, Len: 3, Set: 1}}},
+	} {
+		b.Release = func() { released++ }
+		require.ErrorIs(t, bw.AppendBatch(b), ErrBadBatch)
+	}
+	require.Equal(t, 2, released)
+	require.NoError(t, bw.Close())
+	require.ErrorIs(t, bw.AppendBatch(BulkBatch{Text: []byte("a"), Sets: []BulkSet{set},
+		Records: []BulkRecord{{Source: t0, Len: 1}}, Release: func() { released++ }}), ErrBulkClosed)
+	require.Equal(t, 3, released)
 }

@@ -196,6 +196,12 @@ type TokenReader interface {
 	Close() error
 }
 
+// TokenCounter is implemented by token readers that count a token's
+// records without building its list (len(Lookup(tok)), same held and err).
+type TokenCounter interface {
+	LookupCount(tok []byte) (n uint64, held bool, err error)
+}
+
 // PairReader answers key/value lookups (attr and kv indexes). Keys and
 // values are matched ASCII case-insensitively.
 type PairReader interface {

@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"glarc/chunk"
+	"glarc/index"
 	"glarc/query"
+	"glarc/tokenizer"
 )
 
 // Count is query.Count with the planner as the candidate source, except
@@ -34,6 +36,17 @@ func (p *Planner) Count(ctx context.Context, m chunk.Manager, q *query.Query, op
 		}
 		if err := ctx.Err(); err != nil {
 			return 0, err
+		}
+		if k, ok := p.tokenCount(meta, q, opt); ok {
+			if limit > 0 {
+				k = min(k, limit-n)
+			}
+			n += k
+			skip[meta.ID] = true
+			if limit > 0 && n >= limit {
+				break
+			}
+			continue
 		}
 		a := p.answer(meta, q)
 		if !a.exact {
@@ -72,6 +85,29 @@ func (p *Planner) Count(ctx context.Context, m chunk.Manager, q *query.Query, op
 		}
 	}
 	return n + rest, err
+}
+
+// tokenCount counts a query of one index token on a sealed chunk from the
+// token index alone, without building its posting list (a frequent token
+// stored as a subset of a longer list would decode that list too). It
+// reports false when the chunk must go the general way: another query, an
+// explanation asked for (it shows the general plan), or a token index that
+// is missing, damaged or does not cover the chunk.
+func (p *Planner) tokenCount(meta chunk.ChunkMeta, q *query.Query, opt query.Options) (uint64, bool) {
+	t, ok := q.Root().(query.Token)
+	if !ok || opt.Explain != nil || p.opts.Disabled || !tokenizer.IsIndexToken([]byte(t.Word)) {
+		return 0, false
+	}
+	set := p.set(meta.ID, kindToken)
+	tc, ok := set.Token.(index.TokenCounter)
+	if !ok || set.Token.Records() != meta.Records {
+		return 0, false
+	}
+	k, held, err := tc.LookupCount([]byte(t.Word))
+	if err != nil || !held {
+		return 0, false
+	}
+	return k, true
 }
 
 // reasonCounted ends the reason of a chunk counted from its postings.

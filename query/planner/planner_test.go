@@ -250,6 +250,12 @@ func TestDifferential(t *testing.T) {
 					require.NoError(t, err, msg)
 					require.Equal(t, wantN, gotN, "count: "+msg)
 					require.Equal(t, gotN, cex.Returned, msg)
+					// Without an explanation a one-token count takes the
+					// counting path of the token index.
+					iopt.Explain = nil
+					gotN, err = p.Count(t.Context(), a.fm, q, iopt)
+					require.NoError(t, err, msg)
+					require.Equal(t, wantN, gotN, "count without explain: "+msg)
 					for _, c := range cex.Chunks {
 						if c.Status == query.StatusCounted && c.Source == planner.SourceIndex {
 							exactCounts++

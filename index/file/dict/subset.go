@@ -230,3 +230,26 @@ func (r *Reader) positions(value []byte, records uint64, depth int) ([]uint32, e
 	}
 	return ranks.pos, nil
 }
+
+// countSink counts positions without keeping them.
+type countSink struct{ n uint64 }
+
+func (s *countSink) AddMany(b []uint32) { s.n += uint64(len(b)) }
+
+// Count returns the number of positions in value, as Postings would
+// return them, without building the list: a subset list counts its ranks
+// and never decodes its parent. Every position (rank) is checked against
+// records, as when decoding.
+func (r *Reader) Count(value []byte, records uint64) (uint64, error) {
+	x, n := binary.Uvarint(value)
+	if n > 0 && x == encSubset {
+		klen, m := binary.Uvarint(value[n:])
+		if m <= 0 || klen > uint64(len(value)-n-m) {
+			return 0, fmt.Errorf("%w: bad parent key length", errPostings)
+		}
+		value = value[n+m+int(klen):]
+	}
+	var s countSink
+	err := decodeTo(&s, value, records)
+	return s.n, err
+}

@@ -93,6 +93,9 @@ func TestSubsetRoundTrip(t *testing.T) {
 		bm, err := r.Postings(v, records)
 		require.NoError(t, err, k)
 		require.Equal(t, want, bm.ToArray(), k)
+		n, err := r.Count(v, records)
+		require.NoError(t, err, k)
+		require.Equal(t, uint64(len(want)), n, k)
 		_, err = DecodePostings(v, records)
 		if x, _ := binary.Uvarint(v); x == encSubset {
 			require.Error(t, err, "DecodePostings has no dictionary for a subset list")

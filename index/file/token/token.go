@@ -287,6 +287,28 @@ func (r *Reader) Lookup(tok []byte) (*roaring.Bitmap, bool, error) {
 	return bm, true, err
 }
 
+// LookupCount is len(Lookup(tok)) without building the list (a frequent
+// token stored as a subset of a longer list is counted from its ranks).
+func (r *Reader) LookupCount(tok []byte) (uint64, bool, error) {
+	if len(tok) > tokenizer.MaxTokenLen {
+		return 0, false, nil
+	}
+	var buf [tokenizer.MaxTokenLen]byte
+	low := tokenizer.Lower(buf[:0], tok)
+	if !tokenizer.IsIndexToken(low) {
+		return 0, false, nil
+	}
+	v, ok, err := r.tokens.Get(low)
+	if err != nil || !ok {
+		return 0, true, err
+	}
+	n, err := r.tokens.Count(v, r.records)
+	if err != nil {
+		return 0, true, &index.CorruptError{Path: r.f.Path(), Section: "postings", Offset: -1, Reason: fmt.Sprintf("%q: %v", low, err)}
+	}
+	return n, true, nil
+}
+
 func (r *Reader) decode(d *dict.Reader, v, key []byte) (*roaring.Bitmap, error) {
 	bm, err := d.Postings(v, r.records)
 	if err != nil {

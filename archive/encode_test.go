@@ -21,15 +21,16 @@ func TestAppendSyslogAttrs(t *testing.T) {
 		"2026-03-01T00:00:00.123456+01:00 host kernel: [ 0.000000] Linux version",
 		"Mar  1 00:00:01 host : empty tag",
 	} {
-		m, err := syslog.Parse([]byte(line), syslog.Options{Year: 2026, Location: time.UTC})
-		if err != nil {
+		var f syslog.Fields
+		if err := syslog.ParseFields([]byte(line), syslog.Options{Year: 2026, Location: time.UTC}, &f); err != nil {
 			continue
 		}
+		m := f.AsMessage()
 		attrs := m.Attrs()
 		attrs[AttrFile] = "/var/log/x"
 		want, err := attrs.AppendBinary(nil)
 		require.NoError(t, err)
-		got, ok := appendSyslogAttrs([]byte("prefix"), &m, "/var/log/x")
+		got, ok := appendSyslogAttrs([]byte("prefix"), &f, "/var/log/x")
 		if len(m.StructuredData) > 0 {
 			require.False(t, ok, line)
 			require.Equal(t, "prefix", string(got))

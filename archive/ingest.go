@@ -883,16 +883,17 @@ func (p *lineParser) parse(line []byte, out *parsed, arena []byte) []byte {
 	a0 := len(arena)
 	switch p.format {
 	case input.FormatSyslog, input.FormatRFC5424, input.FormatRFC3339:
-		m, err := syslog.Parse(line, syslog.Options{Year: p.year, Location: p.loc})
-		if err != nil {
+		var f syslog.Fields
+		if err := syslog.ParseFields(line, syslog.Options{Year: p.year, Location: p.loc}, &f); err != nil {
 			break
 		}
-		*out = parsed{rec: chunk.Record{SourceTS: m.Timestamp, IngestTS: p.ingest, Raw: line},
-			yearless: !m.HasYear && !m.Timestamp.IsZero()}
-		if enc, ok := appendSyslogAttrs(arena, &m, p.file); ok {
+		*out = parsed{rec: chunk.Record{SourceTS: f.Timestamp, IngestTS: p.ingest, Raw: line},
+			yearless: !f.HasYear && !f.Timestamp.IsZero()}
+		if enc, ok := appendSyslogAttrs(arena, &f, p.file); ok {
 			out.encoded, out.a0, out.a1 = true, a0, len(enc)
 			return enc
 		}
+		m := f.AsMessage()
 		attrs := make(chunk.Attributes, 6)
 		m.AppendAttrs(attrs)
 		attrs[AttrFile] = p.file

@@ -61,12 +61,35 @@ type Message struct {
 	Format Format
 }
 
-func (m *Message) setPriority(pri int) {
+// Fields is a Message whose header fields are sub-slices of the input
+// (nil when absent), as ParseFields fills it without allocating.
+type Fields struct {
+	Timestamp                        time.Time
+	HasYear                          bool
+	Hostname, AppName, ProcID, MsgID []byte
+	Priority, Facility, Severity     int
+	StructuredData                   map[string]map[string]string
+	Message                          []byte
+	Format                           Format
+}
+
+// AsMessage returns f as a Message, its header fields copied into strings.
+func (f *Fields) AsMessage() Message {
+	return Message{Timestamp: f.Timestamp, HasYear: f.HasYear, Hostname: string(f.Hostname), AppName: string(f.AppName),
+		ProcID: string(f.ProcID), MsgID: string(f.MsgID), Priority: f.Priority, Facility: f.Facility, Severity: f.Severity,
+		StructuredData: f.StructuredData, Message: f.Message, Format: f.Format}
+}
+
+func (m *Fields) setPriority(pri int) {
 	m.Priority, m.Facility, m.Severity = pri, pri/8, pri%8
 }
 
-func (m *Message) noPriority() {
+func (m *Fields) noPriority() {
 	m.Priority, m.Facility, m.Severity = -1, -1, -1
+}
+
+func (m *Message) setPriority(pri int) {
+	m.Priority, m.Facility, m.Severity = pri, pri/8, pri%8
 }
 
 // facilityNames holds the names of the 24 facility codes. Codes 0..11 and

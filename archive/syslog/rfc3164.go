@@ -87,16 +87,22 @@ const maxTagLen = 128
 // "-- MARK --". Exactly one SP after the tag's colon is a separator; any
 // further spaces, and all trailing ones, belong to Message.
 func ParseRFC3164(b []byte, opts Options) (Message, error) {
-	m := Message{Format: RFC3164}
+	var f Fields
+	err := parseRFC3164(b, &opts, &f)
+	return f.AsMessage(), err
+}
+
+func parseRFC3164(b []byte, opts *Options, m *Fields) error {
+	*m = Fields{Format: RFC3164}
 	m.noPriority()
 	if len(b) == 0 {
-		return m, errAt(0, ErrEmpty)
+		return errAt(0, ErrEmpty)
 	}
 	p := 0
 	if b[0] == '<' {
 		pri, n, err := parsePRI(b)
 		if err != nil {
-			return m, err
+			return err
 		}
 		m.setPriority(pri)
 		p = n
@@ -104,16 +110,13 @@ func ParseRFC3164(b []byte, opts Options) (Message, error) {
 	var err error
 	if p < len(b) && isDigit(b[p]) {
 		if m.Timestamp, p, err = parseRFC3339(b, p, false); err != nil {
-			return m, err
+			return err
 		}
 		m.HasYear = true
-	} else if m.Timestamp, p, err = bsdTime(b, p, &opts); err != nil {
-		return m, err
+	} else if m.Timestamp, p, err = bsdTime(b, p, opts); err != nil {
+		return err
 	}
-	if err := parseBody(b, p, &m); err != nil {
-		return m, err
-	}
-	return m, nil
+	return parseBody(b, p, m)
 }
 
 // ParseRFC3339File parses an rsyslog RSYSLOG_FileFormat line:
@@ -123,24 +126,27 @@ func ParseRFC3164(b []byte, opts Options) (Message, error) {
 // The timestamp is RFC 3339 with any number of fraction digits; the rest
 // follows the HOSTNAME and TAG rules of ParseRFC3164. There is no PRI.
 func ParseRFC3339File(b []byte) (Message, error) {
-	m := Message{Format: RFC3339File}
+	var f Fields
+	err := parseRFC3339File(b, &f)
+	return f.AsMessage(), err
+}
+
+func parseRFC3339File(b []byte, m *Fields) error {
+	*m = Fields{Format: RFC3339File}
 	m.noPriority()
 	if len(b) == 0 {
-		return m, errAt(0, ErrEmpty)
+		return errAt(0, ErrEmpty)
 	}
 	if !isDigit(b[0]) {
-		return m, errAt(0, ErrNoTimestamp)
+		return errAt(0, ErrNoTimestamp)
 	}
 	var p int
 	var err error
 	if m.Timestamp, p, err = parseRFC3339(b, 0, false); err != nil {
-		return m, err
+		return err
 	}
 	m.HasYear = true
-	if err := parseBody(b, p, &m); err != nil {
-		return m, err
-	}
-	return m, nil
+	return parseBody(b, p, m)
 }
 
 // Parse detects the syntax of one message and parses it: `<PRI>1 ` is
@@ -157,6 +163,31 @@ func Parse(b []byte, opts Options) (Message, error) {
 		return ParseRFC5424(b)
 	}
 	return ParseRFC3164(b, opts)
+}
+
+// ParseFields is Parse into f without allocating for RFC 3164 and RFC 3339
+// file lines: their header fields are sub-slices of b (an RFC 5424
+// message is parsed by ParseRFC5424 and copied into f). f.AsMessage gives
+// what Parse returns.
+func ParseFields(b []byte, opts Options, f *Fields) error {
+	if len(b) > 0 && isDigit(b[0]) {
+		return parseRFC3339File(b, f)
+	}
+	if is5424(b) {
+		m, err := ParseRFC5424(b)
+		*f = Fields{Timestamp: m.Timestamp, HasYear: m.HasYear, Hostname: bytesOf(m.Hostname), AppName: bytesOf(m.AppName),
+			ProcID: bytesOf(m.ProcID), MsgID: bytesOf(m.MsgID), Priority: m.Priority, Facility: m.Facility, Severity: m.Severity,
+			StructuredData: m.StructuredData, Message: m.Message, Format: m.Format}
+		return err
+	}
+	return parseRFC3164(b, &opts, f)
+}
+
+func bytesOf(s string) []byte {
+	if s == "" {
+		return nil
+	}
+	return []byte(s)
 }
 
 // is5424 reports whether b starts with `<digits>1 `.
@@ -186,7 +217,7 @@ func bsdTime(b []byte, p int, opts *Options) (time.Time, int, error) {
 
 // parseBody parses `SP [HOSTNAME SP] [TAG SP] MSG` at b[p:], just after the
 // timestamp.
-func parseBody(b []byte, p int, m *Message) error {
+func parseBody(b []byte, p int, m *Fields) error {
 	if p == len(b) {
 		m.Message = b[p:]
 		return nil
@@ -204,7 +235,7 @@ func parseBody(b []byte, p int, m *Message) error {
 		return nil
 	}
 	e := wordEnd(b, p)
-	m.Hostname = string(b[p:e])
+	m.Hostname = b[p:e:e]
 	if e == len(b) {
 		m.Message = b[e:]
 		return nil
@@ -225,12 +256,12 @@ type tag struct {
 	appStart, appEnd, pidStart, pidEnd, msg int
 }
 
-func (m *Message) setTag(b []byte, t tag) {
+func (m *Fields) setTag(b []byte, t tag) {
 	if t.appEnd > t.appStart {
-		m.AppName = string(b[t.appStart:t.appEnd])
+		m.AppName = b[t.appStart:t.appEnd:t.appEnd]
 	}
 	if t.pidEnd > t.pidStart {
-		m.ProcID = string(b[t.pidStart:t.pidEnd])
+		m.ProcID = b[t.pidStart:t.pidEnd:t.pidEnd]
 	}
 	m.Message = b[t.msg:]
 }

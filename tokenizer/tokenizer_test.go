@@ -275,6 +275,11 @@ func TestClasses(t *testing.T) {
 		// The digit class through IsID: four digits and one more byte.
 		digit := '0' <= b && b <= '9'
 		require.Equal(t, digit, tokenizer.IsID([]byte{'1', '2', '3', 'x', b}), "byte %#x", c)
+		// Class, for collectors that classify bytes themselves.
+		cl := tokenizer.Class(b)
+		require.Equal(t, tokenizer.IsTokenByte(b), cl&tokenizer.ClassToken != 0, "byte %#x", c)
+		require.Equal(t, letter, cl&tokenizer.ClassLetter != 0, "byte %#x", c)
+		require.Equal(t, digit, cl&tokenizer.ClassDigit != 0, "byte %#x", c)
 	}
 }
 

@@ -49,27 +49,27 @@ func NewTokenSet(records uint64) *TokenSet { return &TokenSet{Records: records} 
 // lowercased and hashed in registers, without copying it.
 func (ts *TokenSet) Add(pos uint32, line []byte) {
 	for i := 0; i < len(line); {
-		if classes[line[i]]&classToken == 0 {
+		if tokenizer.Class(line[i])&tokenizer.ClassToken == 0 {
 			i++
 			continue
 		}
 		start := i
 		var class byte
 		for i < len(line) {
-			cl := classes[line[i]]
-			if cl&classToken == 0 {
+			cl := tokenizer.Class(line[i])
+			if cl&tokenizer.ClassToken == 0 {
 				break
 			}
 			class |= cl
 			i++
 		}
 		n := i - start
-		if class&classLetter == 0 || n < tokenizer.MinTokenLen {
+		if class&tokenizer.ClassLetter == 0 || n < tokenizer.MinTokenLen {
 			continue
 		}
 		// Runs of at most MaxTokenLen bytes are never UUIDs, so this is
 		// tokenizer.IsIndexToken.
-		if n <= tokenizer.MaxTokenLen && (class&classDigit == 0 || !tokenizer.IsID(line[start:i])) {
+		if n <= tokenizer.MaxTokenLen && (class&tokenizer.ClassDigit == 0 || !tokenizer.IsID(line[start:i])) {
 			w0, w1 := lowerWords(line, start, i)
 			ts.Tokens.addWords(w0, w1, n, pos)
 			continue
@@ -78,25 +78,6 @@ func (ts *TokenSet) Add(pos uint32, line []byte) {
 		ts.Long.Add(ts.low, pos)
 	}
 }
-
-// Byte classes of the token rules (tokenizer.IsTokenByte; letters and
-// digits are ASCII), looked up in classes, a constant string;
-// TestClasses checks it against the tokenizer.
-const (
-	classToken  = 1 << 0 // ASCII letter, digit, '_' or '-'
-	classLetter = 1 << 1 // ASCII letter
-	classDigit  = 1 << 2 // ASCII digit
-)
-
-const classes = "" +
-	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
-	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x05\x05\x05\x05\x05\x05\x05\x05\x05\x05\x00\x00\x00\x00\x00\x00" +
-	"\x00\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x00\x00\x00\x00\x01" +
-	"\x00\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x00\x00\x00\x00\x00" +
-	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
-	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
-	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
-	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
 
 // lowerWords returns line[start:end] (1 to 16 ASCII token bytes),
 // lowercased, as two little-endian words padded with zero bytes.

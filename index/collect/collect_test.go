@@ -51,17 +51,6 @@ func BenchmarkPairSetAddAttrs(b *testing.B) {
 	}
 }
 
-func TestClasses(t *testing.T) {
-	for c := range 256 {
-		b := byte(c)
-		letter := 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z'
-		digit := '0' <= b && b <= '9'
-		require.Equal(t, tokenizer.IsTokenByte(b), classes[b]&classToken != 0, "%q", b)
-		require.Equal(t, letter, classes[b]&classLetter != 0, "%q", b)
-		require.Equal(t, digit, classes[b]&classDigit != 0, "%q", b)
-	}
-}
-
 // referenceTokens is TokenSet.Add written plainly with the tokenizer's
 // rules.
 func referenceTokens(lines [][]byte) (tokens, long map[string][]uint32) {

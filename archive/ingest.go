@@ -511,8 +511,9 @@ type batch struct {
 	// attrs holds the encoded attribute sets of the parsed records; in a
 	// paged batch each distinct set once (sets), which the records index.
 	attrs []byte
-	ends  []int
-	offs  []int64       // source offset just past each line
+	// lines says where each line's text is in buf, and the source offset
+	// just past it.
+	lines input.PageLines
 	out   chan []parsed // receives the parsed records; capacity 1
 	// paged: the records' raw text is the line itself, and they go to the
 	// bulk writer as one file.BulkBatch.
@@ -613,7 +614,8 @@ func (imp *importer) importParallel(ctx context.Context, r io.Reader, p *linePar
 		if cap(b.buf) > 4*batchBytes {
 			b.buf = nil // kept for a long line: let it go
 		}
-		b.buf, b.ends, b.offs, b.attrs = b.buf[:0], b.ends[:0], b.offs[:0], b.attrs[:0]
+		b.buf, b.attrs = b.buf[:0], b.attrs[:0]
+		b.lines.Starts, b.lines.Ends, b.lines.Offs = b.lines.Starts[:0], b.lines.Ends[:0], b.lines.Offs[:0]
 		select {
 		case pool <- b:
 		default:
@@ -622,7 +624,6 @@ func (imp *importer) importParallel(ctx context.Context, r io.Reader, p *linePar
 	g.Go(func() error {
 		defer close(ordered)
 		defer close(jobs)
-		lr := input.NewLineReader(r, imp.opts.MaxLine)
 		var lineErrs []error
 		b := newBatch()
 		send := func() bool {
@@ -639,6 +640,34 @@ func (imp *importer) importParallel(ctx context.Context, r io.Reader, p *linePar
 			b = newBatch()
 			return true
 		}
+		if paged {
+			// Lines are read straight into pages, which go on to the
+			// bulk writer as they are.
+			pr := input.NewPageReader(r, imp.opts.MaxLine)
+			for {
+				var page []byte
+				select {
+				case page = <-pages:
+				default:
+					page = make([]byte, 0, batchBytes)
+				}
+				page, errs, err := pr.Next(page, batchLines, &b.lines)
+				lineErrs = append(lineErrs, errs...)
+				b.buf, b.paged = page, true
+				if len(b.lines.Ends) > 0 && !send() {
+					return gctx.Err()
+				}
+				if err != nil {
+					if !errors.Is(err, io.EOF) {
+						lineErrs = append(lineErrs, err)
+					}
+					break
+				}
+			}
+			readErr = errors.Join(lineErrs...)
+			return nil
+		}
+		lr := input.NewLineReader(r, imp.opts.MaxLine)
 		for {
 			line, err := lr.Next()
 			if errors.Is(err, io.EOF) {
@@ -652,34 +681,20 @@ func (imp *importer) importParallel(ctx context.Context, r io.Reader, p *linePar
 				lineErrs = append(lineErrs, err)
 				break
 			}
-			if paged && len(b.ends) > 0 && len(b.buf)+len(line.Text) > cap(b.buf) {
-				// A page is not grown: the writer keeps it as it is.
-				if !send() {
-					return gctx.Err()
-				}
-			}
 			if b.buf == nil {
-				if paged && len(line.Text) <= batchBytes {
-					select {
-					case b.buf = <-pages:
-					default:
-					}
-				}
-				if b.buf == nil {
-					b.buf = make([]byte, 0, max(batchBytes, len(line.Text)))
-				}
+				b.buf = make([]byte, 0, max(batchBytes, len(line.Text)))
 			}
-			b.paged = paged
+			b.lines.Starts = append(b.lines.Starts, len(b.buf))
 			b.buf = append(b.buf, line.Text...)
-			b.ends = append(b.ends, len(b.buf))
-			b.offs = append(b.offs, lr.Consumed())
-			if len(b.buf) >= batchBytes || len(b.ends) >= batchLines {
+			b.lines.Ends = append(b.lines.Ends, len(b.buf))
+			b.lines.Offs = append(b.lines.Offs, lr.Consumed())
+			if len(b.buf) >= batchBytes || len(b.lines.Ends) >= batchLines {
 				if !send() {
 					return gctx.Err()
 				}
 			}
 		}
-		if len(b.ends) > 0 && !send() {
+		if len(b.lines.Ends) > 0 && !send() {
 			return gctx.Err()
 		}
 		readErr = errors.Join(lineErrs...)
@@ -688,19 +703,18 @@ func (imp *importer) importParallel(ctx context.Context, r io.Reader, p *linePar
 	for range imp.opts.Workers {
 		g.Go(func() error {
 			for b := range jobs {
-				out := slices.Grow(b.parsed[:0], len(b.ends))[:len(b.ends)]
+				n := len(b.lines.Ends)
+				out := slices.Grow(b.parsed[:0], n)[:n]
 				b.parsed = out
 				arena := b.attrs[:0]
-				prev := 0
 				if b.paged {
-					b.sets.reset(len(b.ends))
+					b.sets.reset(n)
 				}
-				for i, end := range b.ends {
-					arena = p.parse(b.buf[prev:end:end], &out[i], arena)
+				for i, end := range b.lines.Ends {
+					arena = p.parse(b.buf[b.lines.Starts[i]:end:end], &out[i], arena)
 					if b.paged {
 						arena = p.index(&out[i], arena, &b.sets)
 					}
-					prev = end
 				}
 				b.attrs = arena
 				if b.paged {
@@ -738,7 +752,7 @@ func (imp *importer) importParallel(ctx context.Context, r io.Reader, p *linePar
 			if pr.raw {
 				imp.sum.RawLines++
 			}
-			if appendErr = imp.appendParsed(pr, b.attrs, base+uint64(b.offs[i])); appendErr != nil {
+			if appendErr = imp.appendParsed(pr, b.attrs, base+uint64(b.lines.Offs[i])); appendErr != nil {
 				break
 			}
 		}
@@ -780,7 +794,6 @@ func pageable(f input.Format) bool {
 // is sealed.
 func (imp *importer) appendPage(b *batch, out []parsed, base uint64, years *syslog.YearGuesser, pages chan<- []byte) error {
 	recs := b.recs[:0]
-	start := 0
 	for i := range out {
 		pr := &out[i]
 		if pr.err != nil {
@@ -792,9 +805,9 @@ func (imp *importer) appendPage(b *batch, out []parsed, base uint64, years *sysl
 		if pr.raw {
 			imp.sum.RawLines++
 		}
+		start := b.lines.Starts[i]
 		recs = append(recs, file.BulkRecord{Source: pr.rec.SourceTS, Ingest: pr.rec.IngestTS,
-			Off: uint32(start), Len: uint32(b.ends[i] - start), Set: pr.set})
-		start = b.ends[i]
+			Off: uint32(start), Len: uint32(b.lines.Ends[i] - start), Set: pr.set})
 	}
 	b.recs = recs
 	page := b.buf
@@ -824,7 +837,7 @@ func (imp *importer) appendPage(b *batch, out []parsed, base uint64, years *sysl
 		}
 		imp.sum.Records += int64(n)
 		imp.cur.records += uint64(n)
-		imp.cur.consumed = max(imp.cur.consumed, base+uint64(b.offs[len(out)-len(recs)+n-1]))
+		imp.cur.consumed = max(imp.cur.consumed, base+uint64(b.lines.Offs[len(out)-len(recs)+n-1]))
 		recs = recs[n:]
 	}
 	return nil

@@ -426,10 +426,13 @@ func (w *BulkWriter) next() (*bulkChunk, error) {
 	default:
 		if w.made < bulkBuffers {
 			w.made++
-			// Room for records of 128 bytes on average: growing the
-			// entries by copying costs more than the slack.
+			// Room for records of 128 bytes on average, and for distinct
+			// attribute sets of a fifth of the raw text (a log file with
+			// many hosts and pids has about a seventh): growing them by
+			// copying costs more than the slack.
 			c = &bulkChunk{sets: newSetTable(), free: w.free, own: -1,
-				ents: make([]bulkEntry, 0, min(w.limit/128, 1<<20))}
+				ents:  make([]bulkEntry, 0, min(w.limit/128, 1<<20)),
+				attrs: make([]byte, 0, min(w.limit/5, 16<<20))}
 		} else {
 			c = <-w.free // every sealed chunk comes back, sealed or failed
 		}

@@ -16,41 +16,51 @@ func appendSyslogAttrs(dst []byte, m *syslog.Fields, file string) ([]byte, bool)
 	if len(m.StructuredData) > 0 {
 		return dst, false
 	}
-	// Keys in byte order: app, facility, file, host, msgid, pid, severity.
-	// A value is s or v (the other one empty): no conversion, no copy.
-	kv := [...]struct {
-		k, s string
-		v    []byte
-	}{
-		{syslog.AttrApp, "", m.AppName},
-		{syslog.AttrFacility, syslog.FacilityName(m.Facility), nil},
-		{AttrFile, file, nil},
-		{syslog.AttrHost, "", m.Hostname},
-		{syslog.AttrMsgID, "", m.MsgID},
-		{syslog.AttrPID, "", m.ProcID},
-		{syslog.AttrSeverity, syslog.SeverityName(m.Severity), nil},
+	fac, sev := syslog.FacilityName(m.Facility), syslog.SeverityName(m.Severity)
+	if max(len(m.AppName), len(m.Hostname), len(m.MsgID), len(m.ProcID), len(file)) > chunk.MaxAttrLen {
+		return dst, false
 	}
-	n := 0
-	for _, p := range kv {
-		l := len(p.s) + len(p.v)
-		if l > chunk.MaxAttrLen {
-			return dst, false
-		}
-		if l > 0 || p.k == AttrFile {
+	n := 1 // file
+	for _, l := range [...]int{len(m.AppName), len(fac), len(m.Hostname), len(m.MsgID), len(m.ProcID), len(sev)} {
+		if l > 0 {
 			n++
 		}
 	}
-	dst = binary.AppendUvarint(dst, uint64(n))
-	for _, p := range kv {
-		l := len(p.s) + len(p.v)
-		if l == 0 && p.k != AttrFile {
-			continue
-		}
-		dst = binary.AppendUvarint(dst, uint64(len(p.k)))
-		dst = append(dst, p.k...)
-		dst = binary.AppendUvarint(dst, uint64(l))
-		dst = append(dst, p.s...)
-		dst = append(dst, p.v...)
+	dst = append(dst, byte(n)) // the uvarint of n <= 7
+	// Keys in byte order: app, facility, file, host, msgid, pid, severity.
+	if len(m.AppName) > 0 {
+		dst = appendAttr(dst, syslog.AttrApp, "", m.AppName)
+	}
+	if fac != "" {
+		dst = appendAttr(dst, syslog.AttrFacility, fac, nil)
+	}
+	dst = appendAttr(dst, AttrFile, file, nil)
+	if len(m.Hostname) > 0 {
+		dst = appendAttr(dst, syslog.AttrHost, "", m.Hostname)
+	}
+	if len(m.MsgID) > 0 {
+		dst = appendAttr(dst, syslog.AttrMsgID, "", m.MsgID)
+	}
+	if len(m.ProcID) > 0 {
+		dst = appendAttr(dst, syslog.AttrPID, "", m.ProcID)
+	}
+	if sev != "" {
+		dst = appendAttr(dst, syslog.AttrSeverity, sev, nil)
 	}
 	return dst, true
+}
+
+// appendAttr appends one attribute of the chunk.Attributes encoding: a
+// key shorter than 128 bytes, and a value that is s or v (the other one
+// empty), so neither is converted or copied first.
+func appendAttr(dst []byte, k, s string, v []byte) []byte {
+	dst = append(dst, byte(len(k)))
+	dst = append(dst, k...)
+	if n := len(s) + len(v); n < 0x80 {
+		dst = append(dst, byte(n))
+	} else {
+		dst = binary.AppendUvarint(dst, uint64(n))
+	}
+	dst = append(dst, s...)
+	return append(dst, v...)
 }

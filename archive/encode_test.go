@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ func TestAppendSyslogAttrs(t *testing.T) {
 		"<165>1 2003-10-11T22:14:15.003Z host app 42 - [exampleSDID@32473 iut=\"3\"] with SD",
 		"2026-03-01T00:00:00.123456+01:00 host kernel: [ 0.000000] Linux version",
 		"Mar  1 00:00:01 host : empty tag",
+		"Mar  1 00:00:01 " + strings.Repeat("h", 200) + " app[1]: a value over 127 bytes",
 	} {
 		var f syslog.Fields
 		if err := syslog.ParseFields([]byte(line), syslog.Options{Year: 2026, Location: time.UTC}, &f); err != nil {

@@ -33,6 +33,9 @@ const AttrFile = "file"
 const (
 	batchBytes = 256 << 10 // raw text per parse batch
 	batchLines = 4096      // lines per parse batch
+	// pageLines bounds the lines of a paged batch: enough for lines of 32
+	// bytes to fill a page (the bulk writer counts a page in full).
+	pageLines = batchBytes / 32
 	detectHead = 64 << 10  // bytes looked at to detect the format
 	// maxDocument bounds a whole-document input (a Loki push body).
 	maxDocument = 256 << 20
@@ -651,7 +654,7 @@ func (imp *importer) importParallel(ctx context.Context, r io.Reader, p *linePar
 				default:
 					page = make([]byte, 0, batchBytes)
 				}
-				page, errs, err := pr.Next(page, batchLines, &b.lines)
+				page, errs, err := pr.Next(page, pageLines, &b.lines)
 				lineErrs = append(lineErrs, errs...)
 				b.buf, b.paged = page, true
 				if len(b.lines.Ends) > 0 && !send() {

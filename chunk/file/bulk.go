@@ -61,8 +61,11 @@ type BulkWriter struct {
 	// seed hashes attribute sets (HashAttrs) for every chunk's set table.
 	seed maphash.Seed
 	// pages are the writer's own text pages (for Append and
-	// AppendEncoded), given back when their chunk is released.
-	pages chan []byte
+	// AppendEncoded), given back when their chunk is released. They are
+	// pageSize bytes (smaller for small chunks: a page counts in full
+	// towards the chunk's size), or one longer record's.
+	pages    chan []byte
+	pageSize int
 	// setOffs maps a batch's sets to offsets in the chunk's arena.
 	setOffs []uint32
 }
@@ -83,8 +86,9 @@ func (m *Manager) Bulk(opts BulkOptions) (*BulkWriter, error) {
 	if m.active != nil {
 		return nil, ErrActiveChunk
 	}
-	return &BulkWriter{m: m, opts: opts, limit: min(m.opts.MaxChunkBytes, maxBulkChunk),
-		free: make(chan *bulkChunk, bulkBuffers), seed: maphash.MakeSeed(), pages: make(chan []byte, bulkOwnPages)}, nil
+	limit := min(m.opts.MaxChunkBytes, maxBulkChunk)
+	return &BulkWriter{m: m, opts: opts, limit: limit, free: make(chan *bulkChunk, bulkBuffers), seed: maphash.MakeSeed(),
+		pages: make(chan []byte, bulkOwnPages), pageSize: int(min(bulkPageBytes, max(limit/16, 64)))}, nil
 }
 
 // bulkPageBytes is the size of the text pages a writer copies records
@@ -151,9 +155,14 @@ type bulkChunk struct {
 	releases []func() // per page, nil for none
 	own      int      // index of the own page being filled, -1 for none
 	rawBytes int      // raw text of the records
-	attrs    []byte   // attribute sets, each stored once
-	ents     []bulkEntry
-	sets     setTable
+	// pageBytes is the memory of the pages (their capacity): a chunk is
+	// full when it reaches the size limit too, so that pages that are
+	// far from full (short lines cut into batches by count) cannot hold
+	// several times the limit.
+	pageBytes int
+	attrs     []byte // attribute sets, each stored once
+	ents      []bulkEntry
+	sets      setTable
 	// pre, while every record's time is at or after the one before
 	// (the seal's order is then the append order), compresses the
 	// chunk's blocks as it fills.
@@ -208,7 +217,7 @@ func (c *bulkChunk) release() {
 		c.pages[i] = nil
 	}
 	c.pages, c.releases, c.own = c.pages[:0], c.releases[:0], -1
-	c.rawBytes, c.attrs, c.ents = 0, c.attrs[:0], c.ents[:0]
+	c.rawBytes, c.pageBytes, c.attrs, c.ents = 0, 0, c.attrs[:0], c.ents[:0]
 	c.sets.reset()
 	select {
 	case c.free <- c:
@@ -232,7 +241,7 @@ func (w *BulkWriter) AppendEncoded(source, ingest time.Time, attrs, raw []byte) 
 	if uint64(len(raw)) >= maxBulkChunk || uint64(len(attrs)) >= maxBulkChunk {
 		return fmt.Errorf("record of %d bytes is too large", len(raw)+len(attrs))
 	}
-	c, err := w.room(len(raw), len(attrs))
+	c, err := w.room(1, len(raw), len(attrs), len(raw))
 	if err != nil {
 		return err
 	}
@@ -281,7 +290,7 @@ func (w *BulkWriter) AppendBatch(b BulkBatch) error {
 	if uint64(raw) >= maxBulkChunk || uint64(setBytes) >= maxBulkChunk {
 		return fmt.Errorf("batch of %d bytes is too large", raw+setBytes)
 	}
-	c, err := w.room(raw, setBytes)
+	c, err := w.room(len(b.Records), raw, setBytes, cap(b.Text))
 	if err != nil {
 		return err
 	}
@@ -295,6 +304,7 @@ func (w *BulkWriter) AppendBatch(b BulkBatch) error {
 	page := uint32(len(c.pages))
 	c.pages = append(c.pages, b.Text)
 	c.releases = append(c.releases, b.Release)
+	c.pageBytes += cap(b.Text)
 	kept = true
 	for i := range b.Records {
 		r := &b.Records[i]
@@ -333,14 +343,18 @@ func (w *BulkWriter) Room() int64 {
 	return w.limit - int64(c.rawBytes)
 }
 
-// room returns the chunk to append raw and attrs bytes to, sealing the
-// current one first when they do not fit.
-func (w *BulkWriter) room(raw, attrs int) (*bulkChunk, error) {
+// room returns the chunk to append n records to, with raw and attrs
+// bytes in pages of page bytes, sealing the current one first when they
+// do not fit. Besides the size limit, a chunk takes no more records than
+// its entries were allocated for (a record per 128 bytes of the limit):
+// a file of very short lines makes smaller chunks, not a larger array.
+func (w *BulkWriter) room(n, raw, attrs, page int) (*bulkChunk, error) {
 	if w.closed {
 		return nil, ErrBulkClosed
 	}
 	c := w.cur
-	if c != nil && len(c.ents) > 0 && (int64(c.rawBytes+raw) > w.limit || int64(len(c.attrs)+attrs) > w.limit) {
+	if c != nil && len(c.ents) > 0 && (int64(c.rawBytes+raw) > w.limit || int64(len(c.attrs)+attrs) > w.limit ||
+		int64(c.pageBytes+page) > w.limit || len(c.ents)+n > cap(c.ents)) {
 		if err := w.rotate(); err != nil {
 			return nil, err
 		}
@@ -372,13 +386,14 @@ func (w *BulkWriter) copyRaw(c *bulkChunk, raw []byte) (page, off int) {
 		default:
 		}
 		if cap(p) < len(raw) {
-			p = make([]byte, 0, max(bulkPageBytes, len(raw)))
+			p = make([]byte, 0, max(w.pageSize, len(raw)))
 		}
 		c.own = len(c.pages)
 		c.pages = append(c.pages, p[:0])
+		c.pageBytes += cap(p)
 		free := w.pages
 		c.releases = append(c.releases, func() {
-			if cap(p) <= bulkPageBytes {
+			if cap(p) == w.pageSize {
 				select {
 				case free <- p[:0]:
 				default:
@@ -431,7 +446,7 @@ func (w *BulkWriter) next() (*bulkChunk, error) {
 			// many hosts and pids has about a seventh): growing them by
 			// copying costs more than the slack.
 			c = &bulkChunk{sets: newSetTable(), free: w.free, own: -1,
-				ents:  make([]bulkEntry, 0, min(w.limit/128, 1<<20)),
+				ents:  make([]bulkEntry, 0, max(min(w.limit/128, 1<<20), 1)),
 				attrs: make([]byte, 0, min(w.limit/5, 16<<20))}
 		} else {
 			c = <-w.free // every sealed chunk comes back, sealed or failed

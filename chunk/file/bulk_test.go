@@ -248,3 +248,24 @@ func TestBulkWriterBadBatch(t *testing.T) {
 		Records: []BulkRecord{{Source: t0, Len: 1}}, Release: func() { released++ }}), ErrBulkClosed)
 	require.Equal(t, 3, released)
 }
+
+// TestBulkWriterPageMemory gives batches whose pages are mostly empty: a
+// chunk is full when its pages' memory reaches the limit, whatever raw
+// text they hold.
+func TestBulkWriterPageMemory(t *testing.T) {
+	m := openTest(t, t.TempDir(), Options{Now: testClock(), MaxChunkBytes: 4000})
+	bw, err := m.Bulk(BulkOptions{})
+	require.NoError(t, err)
+	set := BulkSet{Attrs: []byte{0}, Hash: bw.HashAttrs([]byte{0})}
+	const batches = 20
+	for i := range batches {
+		text := make([]byte, 0, 1500)
+		text = fmt.Appendf(text, "record %d", i)
+		require.NoError(t, bw.AppendBatch(BulkBatch{Text: text, Sets: []BulkSet{set},
+			Records: []BulkRecord{{Source: t0.Add(time.Duration(i) * time.Second), Len: uint32(len(text))}}}))
+	}
+	require.NoError(t, bw.Close())
+	list, err := m.List()
+	require.NoError(t, err)
+	require.Len(t, list, batches/2, "two pages of 1500 bytes per chunk of 4000")
+}

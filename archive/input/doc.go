@@ -16,6 +16,14 @@
 //		use(line.Number, line.Offset, line.Text) // Text is valid until the next line
 //	}
 //
+// A PageReader splits the same way but reads straight into pages the
+// caller owns, whole lines per page, so the text can be handed on without
+// a copy per line (import gives the pages to the archive's bulk writer):
+//
+//	pr := input.NewPageReader(rc, 0)
+//	var ls input.PageLines
+//	page, lineErrs, err := pr.Next(make([]byte, 0, 256<<10), 4096, &ls)
+//
 // Format detection looks at the first non-empty lines (or the head of the
 // stream) and takes a majority vote:
 //

@@ -35,8 +35,8 @@ const (
 	batchLines = 4096      // lines per parse batch
 	// pageLines bounds the lines of a paged batch: enough for lines of 32
 	// bytes to fill a page (the bulk writer counts a page in full).
-	pageLines = batchBytes / 32
-	detectHead = 64 << 10  // bytes looked at to detect the format
+	pageLines  = batchBytes / 32
+	detectHead = 64 << 10 // bytes looked at to detect the format
 	// maxDocument bounds a whole-document input (a Loki push body).
 	maxDocument = 256 << 20
 )

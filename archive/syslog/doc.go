@@ -32,7 +32,13 @@
 // is a sub-slice of the input, so the input must not be reused while the
 // Message is in use. Leaving Options.Year at 0 reads the clock for every
 // year-less stamp; hot paths should set Year or Years, or use
-// Options.WithDefaults.
+// Options.WithDefaults. ParseFields parses into a Fields, whose header
+// fields are sub-slices of the input, and allocates nothing for a message
+// without structured data (a hot path such as import encodes attributes
+// straight from them):
+//
+//	var f syslog.Fields
+//	err := syslog.ParseFields(line, opts, &f) // f.AsMessage() is what Parse returns
 //
 // Message.AppendAttrs turns a message into archive attributes (host, app,
 // pid, msgid, facility, severity and the SD params) following DESIGN.md.

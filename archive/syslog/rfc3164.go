@@ -165,29 +165,18 @@ func Parse(b []byte, opts Options) (Message, error) {
 	return ParseRFC3164(b, opts)
 }
 
-// ParseFields is Parse into f without allocating for RFC 3164 and RFC 3339
-// file lines: their header fields are sub-slices of b (an RFC 5424
-// message is parsed by ParseRFC5424 and copied into f). f.AsMessage gives
-// what Parse returns.
+// ParseFields is Parse into f without allocating: the header fields are
+// sub-slices of b. Only RFC 5424 structured data (maps) and RFC 3339
+// stamps with a non-zero offset (a time.Location) allocate. f.AsMessage
+// gives what Parse returns.
 func ParseFields(b []byte, opts Options, f *Fields) error {
 	if len(b) > 0 && isDigit(b[0]) {
 		return parseRFC3339File(b, f)
 	}
 	if is5424(b) {
-		m, err := ParseRFC5424(b)
-		*f = Fields{Timestamp: m.Timestamp, HasYear: m.HasYear, Hostname: bytesOf(m.Hostname), AppName: bytesOf(m.AppName),
-			ProcID: bytesOf(m.ProcID), MsgID: bytesOf(m.MsgID), Priority: m.Priority, Facility: m.Facility, Severity: m.Severity,
-			StructuredData: m.StructuredData, Message: m.Message, Format: m.Format}
-		return err
+		return parseRFC5424(b, f)
 	}
 	return parseRFC3164(b, &opts, f)
-}
-
-func bytesOf(s string) []byte {
-	if s == "" {
-		return nil
-	}
-	return []byte(s)
 }
 
 // is5424 reports whether b starts with `<digits>1 `.

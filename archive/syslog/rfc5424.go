@@ -43,29 +43,35 @@ func parsePRI(b []byte) (int, int, error) {
 // is an error. A leading BOM is removed from MSG; MSG may hold any bytes,
 // including LF. b must not include a frame trailer or length prefix.
 func ParseRFC5424(b []byte) (Message, error) {
-	m := Message{Format: RFC5424}
+	var f Fields
+	err := parseRFC5424(b, &f)
+	return f.AsMessage(), err
+}
+
+func parseRFC5424(b []byte, m *Fields) error {
+	*m = Fields{Format: RFC5424}
 	if len(b) == 0 {
-		return m, errAt(0, ErrEmpty)
+		return errAt(0, ErrEmpty)
 	}
 	if b[0] != '<' {
-		return m, errAt(0, ErrBadPriority)
+		return errAt(0, ErrBadPriority)
 	}
 	pri, p, err := parsePRI(b)
 	if err != nil {
-		return m, err
+		return err
 	}
 	m.setPriority(pri)
 
 	// VERSION = NONZERO-DIGIT 0*2DIGIT
 	if p >= len(b) || b[p] < '1' || b[p] > '9' {
-		return m, errAt(p, ErrBadVersion)
+		return errAt(p, ErrBadVersion)
 	}
 	q := p + 1
 	for q < len(b) && q-p < 3 && isDigit(b[q]) {
 		q++
 	}
 	if q >= len(b) || b[q] != ' ' {
-		return m, errAt(q, ErrBadVersion)
+		return errAt(q, ErrBadVersion)
 	}
 	p = q + 1
 
@@ -74,72 +80,72 @@ func ParseRFC5424(b []byte) (Message, error) {
 		p++
 	} else {
 		if m.Timestamp, p, err = parseRFC3339(b, p, true); err != nil {
-			return m, err
+			return err
 		}
 		m.HasYear = true
 	}
 	if p >= len(b) || b[p] != ' ' {
-		return m, errAt(p, ErrBadTimestamp)
+		return errAt(p, ErrBadTimestamp)
 	}
 	p++
 
 	if m.Hostname, p, err = headerField(b, p, maxHostname); err != nil {
-		return m, err
+		return err
 	}
 	if m.AppName, p, err = headerField(b, p, maxAppName); err != nil {
-		return m, err
+		return err
 	}
 	if m.ProcID, p, err = headerField(b, p, maxProcID); err != nil {
-		return m, err
+		return err
 	}
 	if m.MsgID, p, err = headerField(b, p, maxMsgID); err != nil {
-		return m, err
+		return err
 	}
 
 	// STRUCTURED-DATA
 	switch {
 	case p >= len(b):
-		return m, errAt(p, ErrBadStructuredData)
+		return errAt(p, ErrBadStructuredData)
 	case b[p] == '-':
 		p++
 	case b[p] == '[':
 		if m.StructuredData, p, err = parseSD(b, p); err != nil {
-			return m, err
+			return err
 		}
 	default:
-		return m, errAt(p, ErrBadStructuredData)
+		return errAt(p, ErrBadStructuredData)
 	}
 	if p == len(b) {
-		return m, nil
+		return nil
 	}
 	if b[p] != ' ' {
-		return m, errAt(p, ErrBadStructuredData)
+		return errAt(p, ErrBadStructuredData)
 	}
 	msg := b[p+1:]
 	if bytes.HasPrefix(msg, bom) {
 		msg = msg[len(bom):]
 	}
 	m.Message = msg
-	return m, nil
+	return nil
 }
 
 // headerField reads 1*max PRINTUSASCII at b[p:] followed by one SP and
-// returns it ("" for the NILVALUE "-") and the offset after the SP.
-func headerField(b []byte, p, max int) (string, int, error) {
+// returns it (nil for the NILVALUE "-") and the offset after the SP.
+func headerField(b []byte, p, max int) ([]byte, int, error) {
 	start := p
 	for p < len(b) && b[p] > ' ' && b[p] < 0x7F {
 		p++
 		if p-start > max {
-			return "", 0, errAt(p-1, ErrBadHeader)
+			return nil, 0, errAt(p-1, ErrBadHeader)
 		}
 	}
 	if p == start || p >= len(b) || b[p] != ' ' {
-		return "", 0, errAt(p, ErrBadHeader)
+		return nil, 0, errAt(p, ErrBadHeader)
 	}
 	if p-start == 1 && b[start] == '-' {
-		return "", p + 1, nil
+		return nil, p + 1, nil
 	}
-	return string(b[start:p]), p + 1, nil
+	return b[start:p:p], p + 1, nil
 }
 
 // sdName reports whether c may appear in an SD-NAME: PRINTUSASCII except

@@ -35,7 +35,9 @@ const (
 	batchLines = 4096      // lines per parse batch
 	// pageLines bounds the lines of a paged batch: enough for lines of 32
 	// bytes to fill a page (the bulk writer counts a page in full).
-	pageLines  = batchBytes / 32
+	pageLines = batchBytes / 32
+	// pagePool bounds the free pages kept: a chunk's worth and more.
+	pagePool   = 1024
 	detectHead = 64 << 10 // bytes looked at to detect the format
 	// maxDocument bounds a whole-document input (a Loki push body).
 	maxDocument = 256 << 20
@@ -237,6 +239,8 @@ type importer struct {
 	// done are the sources finished in this import, so a source given
 	// twice is skipped before its first copy is committed.
 	done []sourceProgress
+	// pages are the free pages of paged batches.
+	pages chan []byte
 }
 
 // sourceProgress tracks what of one source is in the archive.
@@ -610,8 +614,13 @@ func (imp *importer) importParallel(ctx context.Context, r io.Reader, p *linePar
 			return &batch{out: make(chan []parsed, 1)}
 		}
 	}
-	// Paged batches' buffers come back here from the bulk writer.
-	pages := make(chan []byte, 1024)
+	// Paged batches' buffers come back from the bulk writer to the
+	// importer's pool, shared by its sources: a chunk may hold pages of
+	// several.
+	if imp.pages == nil {
+		imp.pages = make(chan []byte, pagePool)
+	}
+	pages := imp.pages
 	paged := imp.bulk != nil && pageable(p.format)
 	recycle := func(b *batch) {
 		if cap(b.buf) > 4*batchBytes {

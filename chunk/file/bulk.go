@@ -210,12 +210,13 @@ func (s *bulkSeal) read() {
 // release returns a chunk's buffers to its writer, and its pages to
 // whoever gave them.
 func (c *bulkChunk) release() {
-	for i, r := range c.releases {
+	for _, r := range c.releases {
 		if r != nil {
 			r()
 		}
-		c.pages[i] = nil
 	}
+	clear(c.pages)
+	clear(c.releases) // what they hold is garbage now
 	c.pages, c.releases, c.own = c.pages[:0], c.releases[:0], -1
 	c.rawBytes, c.pageBytes, c.attrs, c.ents = 0, 0, c.attrs[:0], c.ents[:0]
 	c.sets.reset()

@@ -178,7 +178,18 @@ func (b *blockBuilder) add(src, ingest, wrte int64, attrs, raw []byte) error {
 		}
 		off := -1
 		if col.subAll && len(v) > 0 {
-			off = bytes.Index(raw, v)
+			// The value is usually where it was in the record before
+			// (a syslog line's host, app, pid): look there first. Any
+			// place the value occurs in the line will do.
+			if n > 0 && col.subOff[n-1] != 0 {
+				o := int(col.subOff[n-1]) - 1
+				if o+len(v) <= len(raw) && string(raw[o:o+len(v)]) == string(v) {
+					off = o
+				}
+			}
+			if off < 0 {
+				off = bytes.Index(raw, v)
+			}
 		}
 		if off < 0 && col.subAll {
 			col.toDictionary(b.raw, b.rawLens)

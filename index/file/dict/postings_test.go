@@ -35,6 +35,15 @@ func TestPostingsRoundTrip(t *testing.T) {
 				require.True(t, bm.Contains(p))
 			}
 			if len(pos) > 0 {
+				// As few records as the list allows: long lists take
+				// the dense path (denseFor), short ones add value by value.
+				records := uint64(pos[len(pos)-1]) + 1
+				bm, err := DecodePostings(b, records)
+				require.NoError(t, err)
+				require.Equal(t, pos, bm.ToArray())
+				require.Equal(t, pos, bitmapOf(pos, records).ToArray())
+			}
+			if len(pos) > 0 {
 				_, err = DecodePostings(b, uint64(pos[len(pos)-1])) // last position out of range
 				require.Error(t, err)
 			}

@@ -185,9 +185,7 @@ func (r *Reader) Postings(value []byte, records uint64) (*roaring.Bitmap, error)
 	if err != nil {
 		return nil, err
 	}
-	bm := roaring.New()
-	bm.AddMany(pos)
-	return bm, nil
+	return bitmapOf(pos, records), nil
 }
 
 // positions decodes value into a new slice, following subset lists

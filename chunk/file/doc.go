@@ -58,8 +58,10 @@
 // # Sealed chunk (chunk.dat)
 //
 //	+--------------------+  0
-//	| header 'i' 'd' 1 1 |
+//	| header 'i' 'd' 2 1 |
 //	+--------------------+  4
+//	| dictionary section |  12 bytes, then the dictionary (one zstd frame)
+//	+--------------------+
 //	| block 0            |  meta frame, text frame (two zstd frames)
 //	| block 1 ...        |
 //	+--------------------+  index offset
@@ -67,6 +69,32 @@
 //	+--------------------+  size-64
 //	| trailer            |  64 bytes
 //	+--------------------+
+//
+// Dictionary section (12 bytes, then S bytes):
+//
+//	 0  u32 S, stored length of the dictionary (0: the chunk has none)
+//	 4  u32 D, decoded length of the dictionary (0 when S is 0)
+//	 8  u32 CRC-32C of the S stored bytes
+//	12  S bytes: the dictionary, compressed as one zstd frame (default
+//	    level, no dictionary, no content checksum)
+//
+// The dictionary is the chunk's first D bytes of raw text in time order
+// (the start of block 0's text), D = min(DictBytes = 128 KiB, block 0's
+// text); a chunk whose first block holds less than 64 KiB of text gets
+// none (S = D = 0). It is a zstd raw-content dictionary (no entropy
+// tables; repeat offsets 1, 4, 8): every text frame of the chunk starts
+// with it as history, and names it by its dictionary ID, the CRC-32C of
+// the D decoded bytes (1 if that is 0), so a frame decoded without it, or
+// with another chunk's, fails. Meta frames use no dictionary.
+// (Measured on generated syslog: 256 KiB blocks with the dictionary
+// compress the text slightly better than 1 MiB blocks without one;
+// without it they lose 5-6%.) The chunk is written as it is sealed: the
+// dictionary is taken from the first block when that block is complete,
+// before any block is compressed.
+//
+// Version 1 chunk.dat files (header 'i' 'd' 1 1) have no dictionary
+// section: block 0 starts at offset 4 and no frame uses a dictionary.
+// They are still read and verified.
 //
 // Block index entry (48 bytes):
 //
@@ -95,10 +123,11 @@
 //
 // Records are in time order (ties keep append order); a record's position
 // in that order is its RecordRef.Pos. A block collects records until about
-// BlockBytes (1 MiB) of raw text, so reading one record decodes at most one
+// BlockBytes (256 KiB) of raw text, so reading one record decodes at most one
 // block. A block is two zstd frames, both at the default level and without
 // zstd's content checksum (the block index has a CRC-32C): the meta frame
-// (small) and the text frame (the Raw bytes).
+// (small) and the text frame (the Raw bytes, compressed with the chunk's
+// dictionary if it has one).
 // Decoded, the meta frame is
 //
 //	uvarint n                   records
@@ -117,7 +146,8 @@
 //
 // Metadata (time range, records, raw and stored bytes) comes from the
 // trailer alone. Opening checks the header, the trailer and block index
-// checksums and that the blocks tile the file; each block's checksum is
+// checksums, the dictionary section's checksum and lengths, and that the
+// blocks tile the file after it; each block's checksum is
 // checked before it is decompressed. Any failure is a *CorruptError naming
 // the file, section and offset, matching chunk.ErrCorrupt.
 //

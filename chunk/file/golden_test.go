@@ -92,10 +92,14 @@ func TestGoldenLayout(t *testing.T) {
 	require.NoError(t, err)
 	metaC := metaEnc.EncodeAll(metaF, nil)
 	block := textEnc.EncodeAll(text, append([]byte(nil), metaC...))
-	want := []byte{'i', 'd', 1, 1}
+	want := []byte{'i', 'd', 2, 1}
+	// Dictionary section: a chunk this small has none (length 0, CRC of
+	// nothing).
+	want = le(want).u32(0).u32(0).u32(0)
+	blockOff := uint64(len(want))
 	want = append(want, block...)
 	indexOff := uint64(len(want))
-	index := le{}.u64(4).u32(uint32(len(block))).u32(uint32(len(text))).u32(2).u32(c32(block)).
+	index := le{}.u64(blockOff).u32(uint32(len(block))).u32(uint32(len(text))).u32(2).u32(c32(block)).
 		i64(src2.UnixNano()).i64(src1.UnixNano()).u32(uint32(len(metaC))).u32(uint32(len(metaF)))
 	want = append(want, index...)
 	tr := append(le{}, act.ID[:]...).u64(2).i64(src2.UnixNano()).i64(src1.UnixNano()).u64(2).

@@ -2,11 +2,15 @@ package file
 
 import (
 	"bufio"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
+
+	"github.com/klauspost/compress/zstd"
 
 	"glarc/chunk"
 )
@@ -91,10 +95,17 @@ type sealWriter struct {
 	workers, writer   sync.WaitGroup
 	stopped           bool
 	bufs              *sealBufs
+	// text compresses the text frames: the chunk's own encoder (with its
+	// dictionary, ownText) or the shared one. Set by the first flush,
+	// before any job is handed over.
+	text    *zstd.Encoder
+	ownText bool
+	started bool
+	shared  *zstd.Encoder
 }
 
 // sealBufs keeps block jobs and builders between seals, so their buffers
-// (about 1 MiB each) are grown once per process, not once per chunk.
+// (about a block each) are grown once per process, not once per chunk.
 type sealBufs struct {
 	jobs     chan *blockJob
 	builders chan *blockBuilder
@@ -133,7 +144,8 @@ func newSealWriter(dstDir string, blockBytes int, enc encoders) (*sealWriter, er
 		free = enc.bufs.jobs
 	}
 	sw := &sealWriter{dstDir: dstDir, tmp: dstDir + tmpSuffix, blockBytes: blockBytes, bb: enc.bufs.builder(), off: HeaderSize,
-		jobs: make(chan *blockJob, sealWorkers), order: make(chan *blockJob, 2*sealWorkers), free: free, bufs: enc.bufs}
+		jobs: make(chan *blockJob, sealWorkers), order: make(chan *blockJob, 2*sealWorkers), free: free, bufs: enc.bufs,
+		shared: enc.text}
 	if err := os.RemoveAll(sw.tmp); err != nil {
 		return nil, err
 	}
@@ -153,7 +165,7 @@ func newSealWriter(dstDir string, blockBytes int, enc encoders) (*sealWriter, er
 			for j := range sw.jobs {
 				j.comp = enc.meta.EncodeAll(j.meta, j.comp[:0])
 				j.metaCLen = len(j.comp)
-				j.comp = enc.text.EncodeAll(j.text, j.comp)
+				j.comp = sw.text.EncodeAll(j.text, j.comp)
 				close(j.done)
 			}
 		})
@@ -197,11 +209,44 @@ func (sw *sealWriter) add(src, ingest, wrte int64, attrs, raw []byte) error {
 	return nil
 }
 
+// start writes the dictionary section, before the first block: the
+// chunk's dictionary is the first DictBytes of text (the first block's),
+// if that block holds at least dictMinText (a smaller chunk gets none).
+// It is stored compressed as a frame of its own.
+func (sw *sealWriter) start(first []byte) error {
+	sw.started = true
+	var dict, stored []byte
+	if len(first) >= dictMinText {
+		dict = slices.Clone(first[:min(len(first), DictBytes)])
+		enc, err := newTextEncoder(dict)
+		if err != nil {
+			return err
+		}
+		sw.text, sw.ownText = enc, true
+		stored = sw.shared.EncodeAll(dict, nil)
+	} else {
+		sw.text = sw.shared
+	}
+	var sec [DictSectionSize]byte
+	binary.LittleEndian.PutUint32(sec[0:], uint32(len(stored)))
+	binary.LittleEndian.PutUint32(sec[4:], uint32(len(dict)))
+	binary.LittleEndian.PutUint32(sec[8:], crc(stored))
+	sw.w.Write(sec[:])
+	sw.w.Write(stored)
+	sw.off += uint64(DictSectionSize + len(stored))
+	return nil
+}
+
 // flush hands the block being built to compression.
 func (sw *sealWriter) flush() error {
 	bb := sw.bb
 	if bb.len() == 0 {
 		return nil
+	}
+	if !sw.started {
+		if err := sw.start(bb.raw); err != nil {
+			return err
+		}
 	}
 	var j *blockJob
 	select {
@@ -233,6 +278,9 @@ func (sw *sealWriter) stop() error {
 		sw.writer.Wait()
 		sw.bufs.put(sw.bb)
 		sw.bb = nil
+		if sw.ownText {
+			sw.text.Close()
+		}
 	}
 	return sw.writeErr
 }
@@ -254,6 +302,11 @@ func (sw *sealWriter) finish(sc sealChunk) (meta chunk.ChunkMeta, err error) {
 	}()
 	if err := sw.flush(); err != nil {
 		return meta, err
+	}
+	if !sw.started {
+		if err := sw.start(nil); err != nil {
+			return meta, err
+		}
 	}
 	if err := sw.stop(); err != nil {
 		return meta, err

@@ -72,7 +72,7 @@ func readSealedMeta(path string) (chunk.ChunkMeta, error) {
 	if _, err := f.ReadAt(hb[:], 0); err != nil {
 		return chunk.ChunkMeta{}, err
 	}
-	if err := checkHeader(hb[:], TypeSealed, VersionSealed, path); err != nil {
+	if err := checkSealedHeader(hb[:], path); err != nil {
 		return chunk.ChunkMeta{}, err
 	}
 	var tb [TrailerSize]byte
@@ -93,7 +93,13 @@ type sealedReader struct {
 	tr     trailer
 	blocks []blockEntry
 	starts []uint64 // first position of each block
-	dec    *zstd.Decoder
+	// dec decodes the meta frames, and the text frames of a chunk
+	// without a dictionary; textDec, the reader's own, decodes the text
+	// frames with the chunk's dictionary, which is decoded (from
+	// dictStored) when the first block is read.
+	dec, textDec *zstd.Decoder
+	dictStored   []byte
+	dictLen      uint32
 }
 
 func openSealed(path string, dec *zstd.Decoder) (*sealedReader, error) {
@@ -122,7 +128,7 @@ func parseSealed(path string, data []byte, dec *zstd.Decoder) (*sealedReader, er
 	if size < HeaderSize+TrailerSize {
 		return nil, &CorruptError{Path: path, Section: "trailer", Reason: fmt.Sprintf("file is %d bytes, too short", size)}
 	}
-	if err := checkHeader(data, TypeSealed, VersionSealed, path); err != nil {
+	if err := checkSealedHeader(data, path); err != nil {
 		return nil, err
 	}
 	if data[3] != FlagComplete {
@@ -141,9 +147,13 @@ func parseSealed(path string, data []byte, dec *zstd.Decoder) (*sealedReader, er
 	if got := crc(index); got != tr.indexCRC {
 		return nil, &CorruptError{Path: path, Section: "block index", Offset: int64(tr.indexOff), Reason: fmt.Sprintf("checksum %08x, stored %08x", got, tr.indexCRC)}
 	}
-	r := &sealedReader{path: path, data: data, tr: tr, dec: dec,
+	dictStored, dictLen, blocksOff, err := dictSection(data, tr.indexOff, path)
+	if err != nil {
+		return nil, err
+	}
+	r := &sealedReader{path: path, data: data, tr: tr, dec: dec, dictStored: dictStored, dictLen: dictLen,
 		blocks: make([]blockEntry, tr.blocks), starts: make([]uint64, tr.blocks)}
-	next, pos := uint64(HeaderSize), uint64(0)
+	next, pos := blocksOff, uint64(0)
 	for i := range r.blocks {
 		e := getBlockEntry(index[i*BlockEntrySize:])
 		if e.off != next || e.off+uint64(e.clen) > tr.indexOff || e.records == 0 {
@@ -160,6 +170,34 @@ func parseSealed(path string, data []byte, dec *zstd.Decoder) (*sealedReader, er
 	return r, nil
 }
 
+// textDecoder returns the decoder of the chunk's text frames, decoding
+// the dictionary the first time.
+func (r *sealedReader) textDecoder() (*zstd.Decoder, error) {
+	if r.dictStored == nil {
+		return r.dec, nil
+	}
+	if r.textDec == nil {
+		dict, err := decodeDict(r.dec, r.dictStored, r.dictLen)
+		if err == nil {
+			r.textDec, err = newTextDecoder(dict)
+		}
+		if err != nil {
+			return nil, &CorruptError{Path: r.path, Section: "dictionary", Offset: HeaderSize, Reason: err.Error()}
+		}
+	}
+	return r.textDec, nil
+}
+
+// newTextDecoder returns a decoder for the text frames of a chunk with
+// the dictionary dict, or nil when dict is nil.
+func newTextDecoder(dict []byte) (*zstd.Decoder, error) {
+	if dict == nil {
+		return nil, nil
+	}
+	return zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(maxBlockPayload),
+		zstd.WithDecoderDictRaw(dictID(dict), dict))
+}
+
 // block decodes block i, verifying its checksum first.
 func (r *sealedReader) block(i int) (*decodedBlock, error) { return r.blockInto(i, nil) }
 
@@ -171,16 +209,21 @@ func (r *sealedReader) blockInto(i int, spare *decodedBlock) (*decodedBlock, err
 	if got := crc(comp); got != e.sum {
 		return nil, &CorruptError{Path: r.path, Section: fmt.Sprintf("block %d", i), Offset: int64(e.off), Reason: fmt.Sprintf("checksum %08x, stored %08x", got, e.sum)}
 	}
-	d, err := decodeBlock(r.dec, comp, e, spare)
+	textDec, err := r.textDecoder()
+	if err != nil {
+		return nil, err
+	}
+	d, err := decodeBlock(r.dec, textDec, comp, e, spare)
 	if err != nil {
 		return nil, &CorruptError{Path: r.path, Section: fmt.Sprintf("block %d", i), Offset: int64(e.off), Reason: err.Error()}
 	}
 	return d, nil
 }
 
-// decodeBlock decompresses and decodes a block whose checksum was checked,
-// into the memory of spare if it is not nil.
-func decodeBlock(dec *zstd.Decoder, comp []byte, e *blockEntry, spare *decodedBlock) (*decodedBlock, error) {
+// decodeBlock decompresses (the meta frame with dec, the text frame with
+// textDec) and decodes a block whose checksum was checked, into the memory
+// of spare if it is not nil.
+func decodeBlock(dec, textDec *zstd.Decoder, comp []byte, e *blockEntry, spare *decodedBlock) (*decodedBlock, error) {
 	var metaBuf, textBuf []byte
 	if spare != nil {
 		metaBuf, textBuf = spare.meta, spare.raw
@@ -201,7 +244,7 @@ func decodeBlock(dec *zstd.Decoder, comp []byte, e *blockEntry, spare *decodedBl
 	if cap(textBuf) < int(e.ulen) {
 		textBuf = make([]byte, 0, e.ulen)
 	}
-	text, err := dec.DecodeAll(comp[e.metaCLen:], textBuf[:0])
+	text, err := textDec.DecodeAll(comp[e.metaCLen:], textBuf[:0])
 	if err == nil && len(text) != int(e.ulen) {
 		err = fmt.Errorf("text frame decoded to %d bytes, index says %d", len(text), e.ulen)
 	}
@@ -242,10 +285,7 @@ type encoders struct {
 // without zstd's frame checksum: the block index holds a CRC-32C of both
 // frames, checked before decoding.
 func newEncoders() (encoders, error) {
-	// A block is compressed on its own: a window past its size holds
-	// memory (about 8 MiB an encoder by default) and finds nothing.
-	opts := []zstd.EOption{zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderCRC(false),
-		zstd.WithEncoderConcurrency(sealWorkers), zstd.WithWindowSize(encoderWindow)}
+	opts := encoderOptions()
 	meta, err := zstd.NewWriter(nil, opts...)
 	if err != nil {
 		return encoders{}, err
@@ -258,6 +298,20 @@ func newEncoders() (encoders, error) {
 	return encoders{meta: meta, text: text, bufs: newSealBufs()}, nil
 }
 
+func encoderOptions() []zstd.EOption {
+	// A block is compressed on its own: a window past its size holds
+	// memory (about 8 MiB an encoder by default) and finds nothing.
+	return []zstd.EOption{zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderCRC(false),
+		zstd.WithEncoderConcurrency(sealWorkers), zstd.WithWindowSize(encoderWindow)}
+}
+
+// newTextEncoder returns an encoder for the text frames of one chunk with
+// the dictionary dict (raw content: zstd starts each frame with it as
+// history).
+func newTextEncoder(dict []byte) (*zstd.Encoder, error) {
+	return zstd.NewWriter(nil, append(encoderOptions(), zstd.WithEncoderDictRaw(dictID(dict), dict))...)
+}
+
 func (e encoders) close() {
 	if e.meta != nil {
 		e.meta.Close()
@@ -266,6 +320,10 @@ func (e encoders) close() {
 }
 
 func (r *sealedReader) close() error {
+	if r.textDec != nil {
+		r.textDec.Close()
+		r.textDec = nil
+	}
 	return unmap(r.data)
 }
 

@@ -237,7 +237,7 @@ func VerifySealed(path string, id chunk.ChunkID, st *VerifyStats, report func(Pr
 func verifySealedData(rep *fileReporter, data []byte, id chunk.ChunkID, dec *zstd.Decoder, st *VerifyStats) {
 	size := int64(len(data))
 	if size >= HeaderSize {
-		if err := checkHeader(data, TypeSealed, VersionSealed, rep.path); err != nil {
+		if err := checkSealedHeader(data, rep.path); err != nil {
 			rep.corrupt(err)
 		} else if data[3] != FlagComplete {
 			rep.add("header", 3, "flags %#x, want %#x (complete)", data[3], FlagComplete)
@@ -274,9 +274,28 @@ func verifySealedData(rep *fileReporter, data []byte, id chunk.ChunkID, dec *zst
 	}
 	// Blocks are decoded by the reader's own code, so verify follows the
 	// format wherever the reader does.
-	r := &sealedReader{path: rep.path, data: data, tr: tr, dec: dec}
+	dictStored, dictLen, blocksOff, err := dictSection(data, tr.indexOff, rep.path)
+	if err != nil {
+		var ce *CorruptError
+		if errors.As(err, &ce) {
+			rep.add(ce.Section, ce.Offset, "%s; without the dictionary the blocks cannot be decoded and were not checked", ce.Reason)
+		} else {
+			rep.corrupt(err)
+		}
+		return
+	}
+	r := &sealedReader{path: rep.path, data: data, tr: tr, dec: dec, dictStored: dictStored, dictLen: dictLen}
+	if _, err := r.textDecoder(); err != nil {
+		rep.corrupt(err)
+		return
+	}
+	defer func() {
+		if r.textDec != nil {
+			r.textDec.Close()
+		}
+	}()
 	var (
-		next             = uint64(HeaderSize)
+		next             = blocksOff
 		records, rawSum  uint64
 		minTS, maxTS     int64
 		prevTS           int64

@@ -106,7 +106,12 @@ func TestVerifyDamage(t *testing.T) {
 	}{
 		{"sealed header magic", func(t *testing.T, p paths) { flip(t, p.dat, 0) }, SealedName, "header"},
 		{"sealed header flags", func(t *testing.T, p paths) { flip(t, p.dat, 3) }, SealedName, "header"},
-		{"sealed first block", func(t *testing.T, p paths) { flip(t, p.dat, HeaderSize+7) }, SealedName, "block 0"},
+		{"sealed dictionary section", func(t *testing.T, p paths) { flip(t, p.dat, HeaderSize+5) }, SealedName, "dictionary"},
+		{"sealed dictionary length", func(t *testing.T, p paths) { flip(t, p.dat, HeaderSize) }, SealedName, "dictionary"},
+		{"sealed first block", func(t *testing.T, p paths) {
+			_, blocks := sealedLayout(t, p.dat)
+			flip(t, p.dat, int64(blocks[0].off)+7)
+		}, SealedName, "block 0"},
 		{"sealed middle block", func(t *testing.T, p paths) {
 			_, blocks := sealedLayout(t, p.dat)
 			flip(t, p.dat, int64(blocks[2].off)+int64(blocks[2].clen)/2)
@@ -243,6 +248,11 @@ func FuzzVerifySealed(f *testing.F) {
 	bad := append([]byte(nil), good...)
 	binary.LittleEndian.PutUint32(bad[len(bad)-TrailerSize+trOffBlocks:], 1<<31)
 	f.Add(bad)
+	f.Add(toV1(f, good))
+	dictPath, _ := dictFixture(f)
+	withDict, err := os.ReadFile(dictPath)
+	require.NoError(f, err)
+	f.Add(withDict)
 	dec, err := newDecoder()
 	require.NoError(f, err)
 	defer dec.Close()

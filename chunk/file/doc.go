@@ -158,9 +158,11 @@
 // # Bulk writing
 //
 // A BulkWriter (Manager.Bulk, used by import) writes no active chunk: it
-// keeps one chunk's records in memory (raw text back to back, attribute
-// sets shared as in attr.log, a 40-byte entry per record) and, when the
-// chunk is full, seals it exactly as above, from memory. While a chunk's
+// keeps one chunk's records in memory (the raw text in the pages the
+// caller parsed it into, kept rather than copied; attribute sets shared as
+// in attr.log; a 48-byte entry per record) and, when the chunk is full
+// (MaxChunkBytes of text, as much page memory, or one entry per 128 bytes
+// of MaxChunkBytes), seals it exactly as above, from memory. While a chunk's
 // records come in time order (the usual case for a log file) its blocks
 // are built and compressed as it fills, into chunks/<id>.tmp/chunk.dat,
 // and sealing only finishes the file; a record out of order drops that

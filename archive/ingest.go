@@ -652,62 +652,38 @@ func (imp *importer) importParallel(ctx context.Context, r io.Reader, p *linePar
 			b = newBatch()
 			return true
 		}
+		// Lines are read straight into the batch's buffer. A paged batch
+		// hands that buffer on to the bulk writer as a page (and takes a
+		// free page); any other keeps it for the next batch.
+		pr := input.NewPageReader(r, imp.opts.MaxLine)
+		maxLines := batchLines
 		if paged {
-			// Lines are read straight into pages, which go on to the
-			// bulk writer as they are.
-			pr := input.NewPageReader(r, imp.opts.MaxLine)
-			for {
-				var page []byte
+			maxLines = pageLines
+		}
+		for {
+			page := b.buf
+			if paged {
 				select {
 				case page = <-pages:
 				default:
-					page = make([]byte, 0, batchBytes)
-				}
-				page, errs, err := pr.Next(page, pageLines, &b.lines)
-				lineErrs = append(lineErrs, errs...)
-				b.buf, b.paged = page, true
-				if len(b.lines.Ends) > 0 && !send() {
-					return gctx.Err()
-				}
-				if err != nil {
-					if !errors.Is(err, io.EOF) {
-						lineErrs = append(lineErrs, err)
-					}
-					break
+					page = nil
 				}
 			}
-			readErr = errors.Join(lineErrs...)
-			return nil
-		}
-		lr := input.NewLineReader(r, imp.opts.MaxLine)
-		for {
-			line, err := lr.Next()
-			if errors.Is(err, io.EOF) {
-				break
+			if page == nil {
+				page = make([]byte, 0, batchBytes)
 			}
-			if errors.Is(err, input.ErrLineTooLong) {
-				lineErrs = append(lineErrs, err)
-				continue
+			page, errs, err := pr.Next(page, maxLines, &b.lines)
+			lineErrs = append(lineErrs, errs...)
+			b.buf, b.paged = page, paged
+			if len(b.lines.Ends) > 0 && !send() {
+				return gctx.Err()
 			}
 			if err != nil {
-				lineErrs = append(lineErrs, err)
+				if !errors.Is(err, io.EOF) {
+					lineErrs = append(lineErrs, err)
+				}
 				break
 			}
-			if b.buf == nil {
-				b.buf = make([]byte, 0, max(batchBytes, len(line.Text)))
-			}
-			b.lines.Starts = append(b.lines.Starts, len(b.buf))
-			b.buf = append(b.buf, line.Text...)
-			b.lines.Ends = append(b.lines.Ends, len(b.buf))
-			b.lines.Offs = append(b.lines.Offs, lr.Consumed())
-			if len(b.buf) >= batchBytes || len(b.lines.Ends) >= batchLines {
-				if !send() {
-					return gctx.Err()
-				}
-			}
-		}
-		if len(b.lines.Ends) > 0 && !send() {
-			return gctx.Err()
 		}
 		readErr = errors.Join(lineErrs...)
 		return nil

@@ -87,12 +87,6 @@ func DecodeAttributes(b []byte) (Attributes, error) {
 	return a, nil
 }
 
-// DecodeAttributesPrefix decodes one encoded attribute set at the start of b
-// and returns it with the number of bytes it used.
-func DecodeAttributesPrefix(b []byte) (Attributes, int, error) {
-	return decodeAttributes(b)
-}
-
 func decodeAttributes(b []byte) (Attributes, int, error) {
 	count, off := binary.Uvarint(b)
 	if off <= 0 {

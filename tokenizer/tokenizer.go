@@ -49,10 +49,6 @@ const classes = "" +
 // IsTokenByte reports whether c is an ASCII letter, digit, '_' or '-'.
 func IsTokenByte(c byte) bool { return classes[c]&classToken != 0 }
 
-func isLetter(c byte) bool { return classes[c]&classLetter != 0 }
-
-func isDigit(c byte) bool { return classes[c]&classDigit != 0 }
-
 // lower returns c with ASCII upper-case letters mapped to lower case.
 func lower(c byte) byte {
 	if 'A' <= c && c <= 'Z' {

@@ -88,10 +88,6 @@ func (m *Fields) noPriority() {
 	m.Priority, m.Facility, m.Severity = -1, -1, -1
 }
 
-func (m *Message) setPriority(pri int) {
-	m.Priority, m.Facility, m.Severity = pri, pri/8, pri%8
-}
-
 // facilityNames holds the names of the 24 facility codes. Codes 0..11 and
 // 16..23 are the names DESIGN.md lists; 12..15 follow syslog-ng.
 var facilityNames = [24]string{

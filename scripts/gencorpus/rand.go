@@ -23,11 +23,6 @@ func (r *rng) intn(n int) int {
 	return int(hi)
 }
 
-// chance reports true with probability p.
-func (r *rng) chance(p float64) bool {
-	return float64(r.next()>>11) < p*(1<<53)
-}
-
 // mix is splitmix64's finaliser: a stateless hash of one number, used for
 // things that must not depend on generation order (pids, boot times).
 func mix(x uint64) uint64 {

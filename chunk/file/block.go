@@ -639,5 +639,13 @@ func resize[T any](s []T, n uint64) []T {
 	if uint64(cap(s)) >= n {
 		return s[:n]
 	}
-	return make([]T, n)
+	return make([]T, n, roomFor(n))
+}
+
+// roomFor is the capacity given to block memory that must hold n: blocks
+// are cut at slightly different sizes, so memory sized exactly for one
+// block would not fit the next one that reuses it. An eighth more, rounded
+// up to 4 KiB, holds the blocks of one chunk.
+func roomFor(n uint64) uint64 {
+	return (n + n/8 + 4095) &^ 4095
 }

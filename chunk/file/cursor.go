@@ -23,7 +23,43 @@ type sealedCursor struct {
 	reuse bool
 	// spares, if not nil, lends block memory to a reusing cursor's first
 	// load and takes it back at Close.
-	spares *sync.Pool
+	spares *blockSpares
+}
+
+// maxSpares bounds the block memory a manager keeps for reusing cursors:
+// one block per core at work, and then some.
+const maxSpares = 8
+
+// blockSpares is a small free list of decoded blocks. Unlike a sync.Pool
+// it keeps its blocks across garbage collections: a query decodes a few
+// blocks per chunk, and memory that was handed back to the runtime costs a
+// page fault per 4 KiB when the next block is decoded into it.
+type blockSpares struct {
+	mu   sync.Mutex
+	free []*decodedBlock
+}
+
+// Get returns a spare block or nil.
+func (s *blockSpares) Get() *decodedBlock {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.free)
+	if n == 0 {
+		return nil
+	}
+	d := s.free[n-1]
+	s.free[n-1] = nil
+	s.free = s.free[:n-1]
+	return d
+}
+
+// Put keeps d for a later Get, or drops it when enough are kept.
+func (s *blockSpares) Put(d *decodedBlock) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.free) < maxSpares {
+		s.free = append(s.free, d)
+	}
 }
 
 func newSealedCursor(r *sealedReader) *sealedCursor {
@@ -66,7 +102,7 @@ func (c *sealedCursor) load(pos uint64) (int, error) {
 		if c.reuse {
 			spare, c.cur, c.blk = c.blk, -1, nil
 			if spare == nil && c.spares != nil {
-				spare, _ = c.spares.Get().(*decodedBlock)
+				spare = c.spares.Get()
 			}
 		}
 		d, err := c.r.blockInto(b, spare)

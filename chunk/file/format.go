@@ -162,8 +162,11 @@ func dictSection(data []byte, indexOff uint64, path string) (stored []byte, deco
 }
 
 // decodeDict decodes a dictionary checked by dictSection.
-func decodeDict(dec *zstd.Decoder, stored []byte, decodedLen uint32) ([]byte, error) {
-	dict, err := dec.DecodeAll(stored, make([]byte, 0, decodedLen))
+func decodeDict(dec *zstd.Decoder, stored []byte, decodedLen uint32, buf []byte) ([]byte, error) {
+	if uint32(cap(buf)) < decodedLen {
+		buf = make([]byte, 0, decodedLen)
+	}
+	dict, err := dec.DecodeAll(stored, buf[:0])
 	if err == nil && len(dict) != int(decodedLen) {
 		err = fmt.Errorf("decoded to %d bytes, section says %d", len(dict), decodedLen)
 	}

@@ -74,10 +74,12 @@ type Manager struct {
 	ids  *chunk.IDGenerator
 	dec  *zstd.Decoder
 	enc  encoders
-	// spares holds *decodedBlock memory of closed cursors that reused
-	// their buffers, for the next such cursor (a count over many chunks
-	// then decodes into a few blocks' worth of memory, not one per chunk).
-	spares sync.Pool
+	// spares holds the block memory of closed cursors that reused their
+	// buffers, for the next such cursor (a count over many chunks then
+	// decodes into a few blocks' worth of memory, not one per chunk).
+	spares blockSpares
+	// texts holds the dictionary decoders of closed sealed readers.
+	texts textDecoders
 
 	// appendMu serializes writers (Append, Seal, Flush, Sync, Close).
 	appendMu sync.Mutex
@@ -166,6 +168,7 @@ func Open(dir string, opts Options) (*Manager, error) {
 func (m *Manager) release() {
 	m.enc.close()
 	m.dec.Close()
+	m.texts.close()
 	m.lock.release()
 }
 
@@ -607,7 +610,7 @@ func (m *Manager) OpenCursor(id chunk.ChunkID) (chunk.RecordCursor, error) {
 }
 
 func (m *Manager) openSealedCursor(id chunk.ChunkID) (chunk.RecordCursor, error) {
-	r, err := openSealed(filepath.Join(m.ChunkDir(id), SealedName), m.dec)
+	r, err := openSealed(filepath.Join(m.ChunkDir(id), SealedName), m.dec, &m.texts)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, err
@@ -635,6 +638,7 @@ func (m *Manager) Close() error {
 	m.mu.Unlock()
 	if m.opts.ReadOnly {
 		m.dec.Close()
+		m.texts.close()
 		return nil
 	}
 	var errs []error

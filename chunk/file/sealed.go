@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -94,15 +95,102 @@ type sealedReader struct {
 	blocks []blockEntry
 	starts []uint64 // first position of each block
 	// dec decodes the meta frames, and the text frames of a chunk
-	// without a dictionary; textDec, the reader's own, decodes the text
-	// frames with the chunk's dictionary, which is decoded (from
-	// dictStored) when the first block is read.
-	dec, textDec *zstd.Decoder
-	dictStored   []byte
-	dictLen      uint32
+	// without a dictionary; textDec, the reader's own while it is open
+	// (taken from texts, if not nil), decodes the text frames with the
+	// chunk's dictionary, which is decoded (from dictStored) when the
+	// first block is read.
+	dec        *zstd.Decoder
+	texts      *textDecoders
+	textDec    *dictDecoder
+	dictStored []byte
+	dictLen    uint32
 }
 
-func openSealed(path string, dec *zstd.Decoder) (*sealedReader, error) {
+// dictDecoder decodes text frames with one chunk's dictionary, held in
+// dict.
+type dictDecoder struct {
+	dec  *zstd.Decoder
+	dict []byte
+}
+
+// maxTextDecoders bounds the dictionary decoders a manager keeps.
+const maxTextDecoders = 4
+
+// textDecoders keeps the dictionary decoders of closed readers for the
+// next ones: a new zstd decoder, and the buffers it allocates on first
+// use, cost more than decoding a block or two, which is all a selective
+// query reads of most chunks.
+type textDecoders struct {
+	mu   sync.Mutex
+	free []*dictDecoder
+}
+
+// get returns a decoder for the dictionary stored (zstd-compressed, of n
+// bytes decoded) in a chunk, decoding it with dec. A nil p makes a new one.
+func (p *textDecoders) get(dec *zstd.Decoder, stored []byte, n uint32) (*dictDecoder, error) {
+	var d *dictDecoder
+	if p != nil {
+		p.mu.Lock()
+		if k := len(p.free); k > 0 {
+			d, p.free[k-1] = p.free[k-1], nil
+			p.free = p.free[:k-1]
+		}
+		p.mu.Unlock()
+	}
+	if d == nil {
+		d = &dictDecoder{}
+	}
+	dict, err := decodeDict(dec, stored, n, d.dict)
+	if err != nil {
+		p.put(d)
+		return nil, err
+	}
+	d.dict = dict
+	id := dictID(dict)
+	if d.dec == nil {
+		d.dec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(maxBlockPayload),
+			zstd.WithDecoderDictRaw(id, dict))
+	} else {
+		// The previous chunk's dictionary goes: a frame naming it must
+		// fail here, not decode with it.
+		err = d.dec.ResetWithOptions(nil, zstd.WithDecoderDictDelete(), zstd.WithDecoderDictRaw(id, dict))
+	}
+	if err != nil {
+		p.put(d)
+		return nil, err
+	}
+	return d, nil
+}
+
+// close closes the decoders kept.
+func (p *textDecoders) close() {
+	p.mu.Lock()
+	free := p.free
+	p.free = nil
+	p.mu.Unlock()
+	for _, d := range free {
+		d.dec.Close()
+	}
+}
+
+// put keeps d for a later get, or closes it. A nil p closes it.
+func (p *textDecoders) put(d *dictDecoder) {
+	if d == nil || d.dec == nil {
+		return
+	}
+	if p != nil {
+		p.mu.Lock()
+		if len(p.free) < maxTextDecoders {
+			p.free = append(p.free, d)
+			p.mu.Unlock()
+			return
+		}
+		p.mu.Unlock()
+	}
+	d.dec.Close()
+}
+
+func openSealed(path string, dec *zstd.Decoder, texts *textDecoders) (*sealedReader, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -117,6 +205,7 @@ func openSealed(path string, dec *zstd.Decoder) (*sealedReader, error) {
 		unmap(data)
 		return nil, err
 	}
+	r.texts = texts
 	return r, nil
 }
 
@@ -177,25 +266,13 @@ func (r *sealedReader) textDecoder() (*zstd.Decoder, error) {
 		return r.dec, nil
 	}
 	if r.textDec == nil {
-		dict, err := decodeDict(r.dec, r.dictStored, r.dictLen)
-		if err == nil {
-			r.textDec, err = newTextDecoder(dict)
-		}
+		d, err := r.texts.get(r.dec, r.dictStored, r.dictLen)
 		if err != nil {
 			return nil, &CorruptError{Path: r.path, Section: "dictionary", Offset: HeaderSize, Reason: err.Error()}
 		}
+		r.textDec = d
 	}
-	return r.textDec, nil
-}
-
-// newTextDecoder returns a decoder for the text frames of a chunk with
-// the dictionary dict, or nil when dict is nil.
-func newTextDecoder(dict []byte) (*zstd.Decoder, error) {
-	if dict == nil {
-		return nil, nil
-	}
-	return zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(maxBlockPayload),
-		zstd.WithDecoderDictRaw(dictID(dict), dict))
+	return r.textDec.dec, nil
 }
 
 // block decodes block i, verifying its checksum first.
@@ -234,6 +311,9 @@ func decodeBlock(dec, textDec *zstd.Decoder, comp []byte, e *blockEntry, spare *
 	if uint64(e.metaCLen) > uint64(len(comp)) {
 		return nil, fmt.Errorf("meta frame of %d bytes exceeds the %d byte block", e.metaCLen, len(comp))
 	}
+	if uint64(cap(metaBuf)) < uint64(e.metaULen) {
+		metaBuf = make([]byte, 0, roomFor(uint64(e.metaULen)))
+	}
 	metaB, err := dec.DecodeAll(comp[:e.metaCLen], metaBuf[:0])
 	if err == nil && len(metaB) != int(e.metaULen) {
 		err = fmt.Errorf("meta frame decoded to %d bytes, index says %d", len(metaB), e.metaULen)
@@ -241,8 +321,8 @@ func decodeBlock(dec, textDec *zstd.Decoder, comp []byte, e *blockEntry, spare *
 	if err != nil {
 		return nil, fmt.Errorf("meta frame: %w", err)
 	}
-	if cap(textBuf) < int(e.ulen) {
-		textBuf = make([]byte, 0, e.ulen)
+	if uint64(cap(textBuf)) < uint64(e.ulen) {
+		textBuf = make([]byte, 0, roomFor(uint64(e.ulen)))
 	}
 	text, err := textDec.DecodeAll(comp[e.metaCLen:], textBuf[:0])
 	if err == nil && len(text) != int(e.ulen) {
@@ -320,10 +400,8 @@ func (e encoders) close() {
 }
 
 func (r *sealedReader) close() error {
-	if r.textDec != nil {
-		r.textDec.Close()
-		r.textDec = nil
-	}
+	r.texts.put(r.textDec)
+	r.textDec = nil
 	return unmap(r.data)
 }
 

@@ -289,11 +289,7 @@ func verifySealedData(rep *fileReporter, data []byte, id chunk.ChunkID, dec *zst
 		rep.corrupt(err)
 		return
 	}
-	defer func() {
-		if r.textDec != nil {
-			r.textDec.Close()
-		}
-	}()
+	defer r.texts.put(r.textDec)
 	var (
 		next             = blocksOff
 		records, rawSum  uint64

@@ -185,6 +185,18 @@ type BufferReuser interface {
 	ReuseBuffers(reuse bool)
 }
 
+// BlockTexter is implemented by cursors over blocks (BlockLayout) that can
+// hand over the text of a whole decoded block, so that a scan can search
+// it at once and read only the records holding a match.
+type BlockTexter interface {
+	// BlockText returns the block holding pos: text holds the Raw of its
+	// records back to back, first is the position of its first record,
+	// and record first+i is text[offs[i]:offs[i+1]] (len(offs) is the
+	// block's record count plus one). The slices are read-only and valid
+	// while the cursor stays on the block (see BufferReuser).
+	BlockText(pos uint64) (text []byte, first uint64, offs []uint32, err error)
+}
+
 // AttrSkipper is implemented by cursors that can leave attributes out of
 // the records they return, for scans that look only at Raw and times, and
 // fill them in for the records that are kept.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"glarc/chunk"
 	"glarc/chunk/file"
 )
 
@@ -14,17 +15,9 @@ import (
 // sealed, block-compressed chunks read through their cursors' Seek, Next
 // and Prev, and the active chunk.
 func TestRunFileChunks(t *testing.T) {
-	fm, err := file.Open(t.TempDir(), file.Options{MaxChunkBytes: 8 << 10, BlockBytes: 1 << 10, Owner: "query test"})
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, fm.Close()) })
 	r := rand.New(rand.NewPCG(11, 12))
-	base := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
 	const n = 3000
-	for i := range n {
-		_, err := fm.Append(genRecord(r, i, base))
-		require.NoError(t, err)
-	}
-	require.NoError(t, fm.WaitSealed())
+	fm, base := fileChunks(t, file.Options{MaxChunkBytes: 8 << 10, BlockBytes: 1 << 10}, r, n, nil)
 	metas, err := fm.List()
 	require.NoError(t, err)
 	require.Greater(t, len(metas), 5)
@@ -39,4 +32,61 @@ func TestRunFileChunks(t *testing.T) {
 		queries = append(queries, genNode(r, 3).String())
 	}
 	checkDifferential(t, &spyManager{Manager: fm}, r, base, n*time.Second, queries)
+}
+
+// TestRunFileBlockSearch runs the differential test on sealed chunks whose
+// blocks hold enough records to be searched whole for a query's literal
+// (blockSearch), with literals that cross record boundaries, differ in
+// case, or sit at a record's ends.
+func TestRunFileBlockSearch(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	const n = 4000
+	fm, base := fileChunks(t, file.Options{MaxChunkBytes: 32 << 10, BlockBytes: 8 << 10}, r, n, func(rec *chunk.Record) {
+		switch r.IntN(8) {
+		case 0: // a literal split across two records: "...173.234." + "31.186..."
+			rec.Raw = append(rec.Raw, " 173.234."...)
+		case 1:
+			rec.Raw = append([]byte("31.186 "), rec.Raw...)
+		case 2:
+			rec.Raw = []byte("173.234.31.186")
+		}
+	})
+	metas, err := fm.List()
+	require.NoError(t, err)
+	require.Greater(t, len(metas), 3)
+	var sealed int
+	for _, m := range metas {
+		if m.Sealed {
+			sealed++
+		}
+	}
+	require.Greater(t, sealed, 2)
+
+	queries := []string{"173.234.31.186", `"173.234.31.186"`, "173.234*", "31.186", "error", "ERROR host=web1",
+		`"failed password"`, "auth*", "sshd error", "173.234.31.186 -error", "kernel OR 173.234.31.186",
+		"user=root 173.234.31.186", "naïve", "pam_unix(sshd:auth)", `"a-b"`, "x_y", "nosuchword"}
+	for range 20 {
+		queries = append(queries, genNode(r, 2).String())
+	}
+	checkDifferential(t, &spyManager{Manager: fm}, r, base, n*time.Second, queries)
+}
+
+// fileChunks appends n generated records (changed by edit, if not nil) to a
+// new file manager with opts and waits until the full chunks are sealed.
+func fileChunks(t *testing.T, opts file.Options, r *rand.Rand, n int, edit func(*chunk.Record)) (*file.Manager, time.Time) {
+	opts.Owner = "query test"
+	fm, err := file.Open(t.TempDir(), opts)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, fm.Close()) })
+	base := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	for i := range n {
+		rec := genRecord(r, i, base)
+		if edit != nil {
+			edit(&rec)
+		}
+		_, err := fm.Append(rec)
+		require.NoError(t, err)
+	}
+	require.NoError(t, fm.WaitSealed())
+	return fm, base
 }

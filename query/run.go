@@ -308,7 +308,9 @@ type stream struct {
 	cur chunk.RecordCursor
 	// skipper is cur when it reads records without attributes for this query.
 	skipper chunk.AttrSkipper
-	at      uint64 // the cursor position
+	// bs searches whole blocks for the query's literal, if cur can.
+	bs *blockSearch
+	at uint64 // the cursor position
 	// lo and hi bound the positions inside the time range: [lo, hi).
 	lo, hi uint64
 	// next is the next position to read when going forward; when going
@@ -369,6 +371,7 @@ func (s *stream) open(ctx context.Context, m chunk.Manager, q *Query, opt Option
 	}
 	s.hi = max(s.hi, s.lo)
 	s.cands = cands.Positions
+	s.bs = newBlockSearch(cur, q)
 	if s.cands == nil {
 		s.ex.Candidates = s.hi - s.lo
 	} else {
@@ -500,6 +503,20 @@ func (s *stream) advance(ctx context.Context, q *Query, opt Options) (bool, erro
 		if s.reads++; s.reads%ctxCheckEvery == 0 {
 			if err := ctx.Err(); err != nil {
 				return false, err
+			}
+		}
+		if s.bs != nil {
+			ok, err := s.bs.may(p, candidateCounter{s})
+			if err != nil {
+				return false, fmt.Errorf("query: chunk %s: %w", s.meta.ID, err)
+			}
+			if !ok {
+				// Checked: the block's text showed the line cannot match.
+				s.ex.Checked++
+				if s.bs.empty() {
+					s.ex.Checked += s.skipBlock(s.bs)
+				}
+				continue
 			}
 		}
 		var err error

@@ -48,7 +48,35 @@ func (m *spyManager) OpenCursor(id chunk.ChunkID) (chunk.RecordCursor, error) {
 	m.open++
 	m.opened++
 	m.maxOpen = max(m.maxOpen, m.open)
-	return &spyCursor{RecordCursor: c, m: m}, nil
+	sc := &spyCursor{RecordCursor: c, m: m}
+	if bc, ok := c.(blockCursor); ok {
+		// Keep what sealed file cursors offer beyond RecordCursor.
+		return &spyBlockCursor{spyCursor: sc, b: bc}, nil
+	}
+	return sc, nil
+}
+
+// blockCursor is what a sealed file chunk's cursor offers.
+type blockCursor interface {
+	chunk.BlockLayout
+	chunk.BlockTexter
+	chunk.BufferReuser
+	chunk.AttrSkipper
+}
+
+type spyBlockCursor struct {
+	*spyCursor
+	b blockCursor
+}
+
+func (c *spyBlockCursor) BlockStarts() []uint64 { return c.b.BlockStarts() }
+func (c *spyBlockCursor) BlockText(pos uint64) ([]byte, uint64, []uint32, error) {
+	return c.b.BlockText(pos)
+}
+func (c *spyBlockCursor) ReuseBuffers(reuse bool) { c.b.ReuseBuffers(reuse) }
+func (c *spyBlockCursor) SkipAttrs(skip bool)     { c.b.SkipAttrs(skip) }
+func (c *spyBlockCursor) AttrsAt(pos uint64) (chunk.Attributes, error) {
+	return c.b.AttrsAt(pos)
 }
 
 func (c *spyCursor) Close() error {

@@ -73,6 +73,7 @@ var (
 	_ chunk.BlockLayout  = (*sealedCursor)(nil)
 	_ chunk.AttrSkipper  = (*sealedCursor)(nil)
 	_ chunk.BufferReuser = (*sealedCursor)(nil)
+	_ chunk.BlockTexter  = (*sealedCursor)(nil)
 )
 
 func (c *sealedCursor) SkipAttrs(skip bool) { c.skipAttrs = skip }
@@ -115,6 +116,20 @@ func (c *sealedCursor) load(pos uint64) (int, error) {
 }
 
 func (c *sealedCursor) BlockStarts() []uint64 { return c.r.starts }
+
+func (c *sealedCursor) BlockText(pos uint64) ([]byte, uint64, []uint32, error) {
+	if c.closed {
+		return nil, 0, nil, chunk.ErrClosed
+	}
+	if pos >= c.r.tr.records {
+		return nil, 0, nil, fmt.Errorf("block text at %d of %d records: %w", pos, c.r.tr.records, io.EOF)
+	}
+	b, err := c.load(pos)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	return c.blk.raw, c.r.starts[b], c.blk.rawOff, nil
+}
 
 func (c *sealedCursor) at(pos uint64) (chunk.Record, chunk.RecordRef, error) {
 	b, err := c.load(pos)

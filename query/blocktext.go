@@ -1,0 +1,243 @@
+package query
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"sort"
+
+	"glarc/chunk"
+)
+
+// minBlockSearch is the fewest candidates in one block for which the
+// block's whole text is searched for the query's literal before any of its
+// records is read: below it, reading the candidates one by one is cheaper.
+const minBlockSearch = 16
+
+// literal returns bytes that every line matching n holds, compared ASCII
+// case-insensitively (lowercased), or nil when there are none: the text of
+// a token, phrase or prefix term, the longest such text of an And. Or, Not,
+// fields and regular expressions give none.
+func literal(n Node) []byte {
+	switch n := n.(type) {
+	case Token:
+		return lowerASCII(n.Word)
+	case Phrase:
+		return lowerASCII(n.Text)
+	case Prefix:
+		return lowerASCII(n.Text)
+	case And:
+		var best []byte
+		for _, t := range n.Terms {
+			if l := literal(t); len(l) > len(best) {
+				best = l
+			}
+		}
+		return best
+	}
+	return nil
+}
+
+func lowerASCII(s string) []byte {
+	if s == "" {
+		return nil
+	}
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return b
+}
+
+// blockSearch skips the candidates of a block whose text does not hold the
+// query's literal: it searches the whole decoded block at once (one pass of
+// IndexByte) instead of reading and matching its records one by one, and
+// marks the records holding the literal. It is a necessary condition only:
+// the marked records are still matched exactly.
+type blockSearch struct {
+	lit    []byte
+	fold   bool // lit holds ASCII letters: compare case-insensitively
+	bt     chunk.BlockTexter
+	starts []uint64 // first position of each block
+	n      uint64   // records in the chunk
+
+	// The block searched last: positions [first, end).
+	first, end uint64
+	searched   bool     // false: the block had too few candidates
+	hits       []uint64 // bit i: record first+i holds lit
+	nhits      int
+}
+
+// newBlockSearch returns a search for cur's blocks, or nil when cur cannot
+// hand over block text or the query has no literal.
+func newBlockSearch(cur chunk.RecordCursor, q *Query) *blockSearch {
+	bt, ok := cur.(chunk.BlockTexter)
+	if !ok {
+		return nil
+	}
+	bl, ok := cur.(chunk.BlockLayout)
+	if !ok {
+		return nil
+	}
+	lit := literal(q.root)
+	if len(lit) == 0 {
+		return nil
+	}
+	fold := bytes.ContainsFunc(lit, func(r rune) bool { return 'a' <= r && r <= 'z' })
+	return &blockSearch{lit: lit, fold: fold, bt: bt, starts: bl.BlockStarts(), n: cur.Len(), end: 0}
+}
+
+// block returns the bounds of the block holding p.
+func (b *blockSearch) block(p uint64) (first, end uint64) {
+	i := sort.Search(len(b.starts), func(i int) bool { return b.starts[i] > p }) - 1
+	first, end = b.starts[max(i, 0)], b.n
+	if i+1 < len(b.starts) {
+		end = b.starts[i+1]
+	}
+	return first, end
+}
+
+// enter makes the block holding p the current one, searching its text if
+// it holds at least minBlockSearch of the candidates cands (nil: every
+// position).
+func (b *blockSearch) enter(p uint64, cands candidateCounter) error {
+	b.first, b.end = b.block(p)
+	b.searched = false
+	if cands.count(b.first, b.end) < minBlockSearch {
+		return nil
+	}
+	text, first, offs, err := b.bt.BlockText(p)
+	if err != nil {
+		return err
+	}
+	if first != b.first || uint64(len(offs)) != b.end-b.first+1 {
+		return fmt.Errorf("block text at %d: %d records from %d, layout says [%d, %d): %w",
+			p, len(offs)-1, first, b.first, b.end, chunk.ErrCorrupt)
+	}
+	k := int(b.end - b.first)
+	b.hits = resizeBits(b.hits, k)
+	b.nhits = 0
+	rec := 0 // the record holding offset i
+	for i := 0; i+len(b.lit) <= len(text); {
+		j := b.index(text, i)
+		if j < 0 {
+			break
+		}
+		for rec < k && uint64(offs[rec+1]) <= uint64(j) {
+			rec++
+		}
+		if rec >= k {
+			break
+		}
+		if uint64(j+len(b.lit)) > uint64(offs[rec+1]) {
+			i = j + 1 // across two records: no line holds it
+			continue
+		}
+		b.hits[rec/64] |= 1 << (rec % 64)
+		b.nhits++
+		i = int(offs[rec+1]) // one hit a record is enough
+	}
+	b.searched = true
+	return nil
+}
+
+// index returns the offset of the first match of lit in text at or after
+// i, or -1.
+func (b *blockSearch) index(text []byte, i int) int {
+	if !b.fold {
+		j := bytes.Index(text[i:], b.lit)
+		if j < 0 {
+			return -1
+		}
+		return i + j
+	}
+	j := indexFold(text[i:], string(b.lit), false)
+	if j < 0 {
+		return -1
+	}
+	return i + j
+}
+
+// may reports whether the record at p may match: false when its block was
+// searched and p does not hold the literal.
+func (b *blockSearch) may(p uint64, cands candidateCounter) (bool, error) {
+	if p < b.first || p >= b.end {
+		if err := b.enter(p, cands); err != nil {
+			return true, err
+		}
+	}
+	if !b.searched {
+		return true, nil
+	}
+	i := p - b.first
+	return b.hits[i/64]&(1<<(i%64)) != 0, nil
+}
+
+// empty reports whether the current block was searched and holds no line
+// with the literal: its remaining candidates can be skipped at once.
+func (b *blockSearch) empty() bool { return b.searched && b.nhits == 0 }
+
+func resizeBits(s []uint64, n int) []uint64 {
+	w := (n + 63) / 64
+	if cap(s) < w {
+		return make([]uint64, w)
+	}
+	s = s[:w]
+	clear(s)
+	return s
+}
+
+// candidateCounter counts a stream's candidates in a range of positions.
+type candidateCounter struct{ s *stream }
+
+func (c candidateCounter) count(first, end uint64) uint64 {
+	if c.s.cands == nil {
+		return end - first
+	}
+	return countBelow(c.s.cands, end) - countBelow(c.s.cands, first)
+}
+
+// skipBlock moves the stream past the rest of the current block of b (in
+// its direction) and returns how many candidates it skipped.
+func (s *stream) skipBlock(b *blockSearch) uint64 {
+	c := candidateCounter{s}
+	if s.reverse {
+		// Positions below s.next remain; the block's are [first, next).
+		lo := max(b.first, s.lo)
+		if s.next <= lo {
+			return 0
+		}
+		n := c.count(lo, s.next)
+		s.next = lo
+		return n
+	}
+	if s.cands == nil {
+		end := min(b.end, s.hi)
+		if s.next >= end {
+			return 0
+		}
+		n := end - s.next
+		s.next = end
+		return n
+	}
+	// The iterator's next value is the first candidate not yet read.
+	if !s.it.HasNext() {
+		return 0
+	}
+	from := uint64(s.it.PeekNext())
+	end := min(b.end, s.hi)
+	if from >= end {
+		return 0
+	}
+	n := c.count(from, end)
+	if end > math.MaxUint32 {
+		for s.it.HasNext() {
+			s.it.Next()
+		}
+	} else {
+		s.it.AdvanceIfNeeded(uint32(end))
+	}
+	return n
+}

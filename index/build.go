@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -30,6 +31,13 @@ type BuildOptions struct {
 	Progress func(Progress)
 	// Parallel bounds concurrent builds; default runtime.GOMAXPROCS(0).
 	Parallel int
+	// OverlapWrites lets BuildMissing start a chunk's shared pass while
+	// the indexes of the chunk before are still being written: at most
+	// Parallel passes at a time, and as many chunks in their write phase
+	// besides. It keeps the cores busy through the write phase (its last
+	// writer runs alone otherwise), at the cost of a finished pass's
+	// memory living beside the next pass's.
+	OverlapWrites bool
 	// Logger receives one line per build; default: discard.
 	Logger *slog.Logger
 }
@@ -55,6 +63,8 @@ type BuildHelper struct {
 	opts   BuildOptions
 	log    *slog.Logger
 	group  callgroup.Group[buildKey, struct{}]
+	// passes holds a token for each pass running, when OverlapWrites.
+	passes chan struct{}
 }
 
 // buildKey names a build: one index kind, or "shared:" and the kinds of a
@@ -73,7 +83,26 @@ func NewBuildHelper(chunks chunk.Manager, m *Manager, opts BuildOptions) *BuildH
 	if opts.Parallel <= 0 {
 		opts.Parallel = runtime.GOMAXPROCS(0)
 	}
-	return &BuildHelper{chunks: chunks, m: m, opts: opts, log: log}
+	h := &BuildHelper{chunks: chunks, m: m, opts: opts, log: log}
+	if opts.OverlapWrites {
+		h.passes = make(chan struct{}, opts.Parallel)
+	}
+	return h
+}
+
+// startPass waits until a pass may start (OverlapWrites) and returns the
+// function that ends it; it fails only when ctx ends first.
+func (h *BuildHelper) startPass(ctx context.Context) (end func(), err error) {
+	if h.passes == nil {
+		return func() {}, nil
+	}
+	select {
+	case h.passes <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	var once sync.Once
+	return func() { once.Do(func() { <-h.passes }) }, nil
 }
 
 // Build builds one index of one sealed chunk now (even if it exists). A
@@ -113,6 +142,11 @@ func (h *BuildHelper) build(ctx context.Context, meta chunk.ChunkMeta, ix Indexe
 	if h.opts.Progress != nil {
 		cur = h.counting(cur, meta.ID, ix.Name())
 	}
+	endPass, err := h.startPass(ctx)
+	if err != nil {
+		return fmt.Errorf("build %s index of chunk %s: %w", ix.Name(), meta.ID, err)
+	}
+	defer endPass()
 	if err := ix.Build(ctx, meta, cur, h.opts.Dir(meta.ID)); err != nil {
 		h.log.Warn("index build failed", "chunk", meta.ID.String(), "index", ix.Name(), "err", err)
 		return err
@@ -200,6 +234,11 @@ func (h *BuildHelper) buildShared(ctx context.Context, meta chunk.ChunkMeta, ixs
 			err = fmt.Errorf("build %s indexes of chunk %s: close cursor: %w", what, meta.ID, cerr)
 		}
 	}()
+	endPass, err := h.startPass(ctx)
+	if err != nil {
+		return fmt.Errorf("build %s indexes of chunk %s: %w", what, meta.ID, err)
+	}
+	defer endPass() // on failure; after the pass, it ends at once
 	cols := make([]Collector, len(ixs))
 	for i, ix := range ixs {
 		if cols[i], err = ix.NewCollector(meta, cur); err != nil {
@@ -215,6 +254,7 @@ func (h *BuildHelper) buildShared(ctx context.Context, meta chunk.ChunkMeta, ixs
 		}
 		records, bytes = 0, 0
 	}
+	passStart := time.Now()
 	err = runPass(ctx, cur, names, cols, func(rec *chunk.Record) {
 		records++
 		bytes += uint64(len(rec.Raw))
@@ -228,12 +268,17 @@ func (h *BuildHelper) buildShared(ctx context.Context, meta chunk.ChunkMeta, ixs
 		return err
 	}
 	report()
+	endPass()
+	passTime := time.Since(passStart)
 	// Each collector writes its own file: write them at once.
 	dir := h.opts.Dir(meta.ID)
 	errs := make([]error, len(cols))
+	writeTimes := make([]time.Duration, len(cols))
 	var wg sync.WaitGroup
 	for i, c := range cols {
 		wg.Go(func() {
+			t := time.Now()
+			defer func() { writeTimes[i] = time.Since(t) }()
 			if err := c.Finish(dir); err != nil {
 				errs[i] = fmt.Errorf("build %s index of chunk %s: %w", ixs[i].Name(), meta.ID, err)
 				h.log.Warn("index build failed", "chunk", meta.ID.String(), "index", ixs[i].Name(), "err", errs[i])
@@ -241,7 +286,8 @@ func (h *BuildHelper) buildShared(ctx context.Context, meta chunk.ChunkMeta, ixs
 		})
 	}
 	wg.Wait()
-	h.log.Debug("indexes built", "chunk", meta.ID.String(), "indexes", what, "records", meta.Records)
+	h.log.Debug("indexes built", "chunk", meta.ID.String(), "indexes", what, "records", meta.Records,
+		"pass", passTime, "write", time.Since(passStart)-passTime, "writes", writeTimes)
 	return errors.Join(errs...)
 }
 
@@ -264,7 +310,11 @@ func (h *BuildHelper) Missing(meta chunk.ChunkMeta) []Indexer {
 // failure and returns all errors joined.
 func (h *BuildHelper) BuildMissing(ctx context.Context, metas ...chunk.ChunkMeta) error {
 	var g errgroup.Group
-	g.SetLimit(h.opts.Parallel)
+	if h.passes != nil {
+		g.SetLimit(2 * h.opts.Parallel) // passes are bounded by h.passes
+	} else {
+		g.SetLimit(h.opts.Parallel)
+	}
 	var mu sync.Mutex // guards errs
 	var errs []error
 	for _, meta := range metas {

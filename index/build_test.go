@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"glarc/chunk"
+	chunkfile "glarc/chunk/file"
 	"glarc/chunk/memory"
 	"glarc/index"
 	"glarc/index/collect"
@@ -225,4 +226,49 @@ func TestSharedPassMatchesSingleBuilds(t *testing.T) {
 	// Unsealed chunks are refused by the shared pass too.
 	err := h.BuildAll(context.Background(), metas[len(metas)-1], fm.Indexers()...)
 	require.ErrorIs(t, err, index.ErrChunkNotSealed)
+}
+
+// TestOverlappedPassesOnFileChunks: BuildMissing with OverlapWrites over
+// sealed file chunks of many blocks (cursors that reuse block memory)
+// writes byte for byte the files each indexer's own Build writes.
+func TestOverlappedPassesOnFileChunks(t *testing.T) {
+	fm, err := chunkfile.Open(t.TempDir(), chunkfile.Options{MaxChunkBytes: 64 << 10, BlockBytes: 4 << 10, Owner: "index test"})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, fm.Close()) })
+	for _, r := range indextest.Generated(3000, 7) {
+		_, err := fm.Append(r)
+		require.NoError(t, err)
+	}
+	require.NoError(t, fm.WaitSealed())
+	metas, err := fm.List()
+	require.NoError(t, err)
+	var sealed []chunk.ChunkMeta
+	for _, m := range metas {
+		if m.Sealed {
+			sealed = append(sealed, m)
+		}
+	}
+	require.Greater(t, len(sealed), 2)
+	m := file.NewManager(collect.Budget{})
+	h := index.NewBuildHelper(fm, m, index.BuildOptions{Dir: fm.ChunkDir, Parallel: 1, OverlapWrites: true})
+	require.NoError(t, h.BuildMissing(t.Context(), sealed...))
+	names := []string{"token.idx", "attr.idx", "kv.idx", "blocks.flt"}
+	shared := map[string][]byte{}
+	for _, meta := range sealed {
+		for _, name := range names {
+			b, err := os.ReadFile(filepath.Join(fm.ChunkDir(meta.ID), name))
+			require.NoError(t, err)
+			shared[meta.ID.String()+"/"+name] = b
+		}
+	}
+	for _, meta := range sealed {
+		for _, ix := range m.Indexers() {
+			require.NoError(t, h.Build(t.Context(), meta, ix))
+		}
+		for _, name := range names {
+			got, err := os.ReadFile(filepath.Join(fm.ChunkDir(meta.ID), name))
+			require.NoError(t, err)
+			require.Equal(t, shared[meta.ID.String()+"/"+name], got, "%s of %s", name, meta.ID)
+		}
+	}
 }

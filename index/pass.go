@@ -86,7 +86,8 @@ type lineBatch struct {
 
 // runPass walks cur once, feeding every record to cols (kinds[i] names
 // cols[i]'s index) and calling each after every record. When no collector
-// needs attributes, the cursor skips them (chunk.AttrSkipper).
+// needs attributes, the cursor skips them (chunk.AttrSkipper); it decodes
+// each block into the memory of the one before (chunk.BufferReuser).
 func runPass(ctx context.Context, cur chunk.RecordCursor, kinds []string, cols []Collector, each func(rec *chunk.Record)) error {
 	allLines := true
 	for _, c := range cols {
@@ -97,6 +98,12 @@ func runPass(ctx context.Context, cur chunk.RecordCursor, kinds []string, cols [
 	if as, ok := cur.(chunk.AttrSkipper); ok && allLines {
 		as.SkipAttrs(true)
 		defer as.SkipAttrs(false)
+	}
+	// Collectors copy what they keep of a record: each block can be
+	// decoded into the memory of the one before.
+	if br, ok := cur.(chunk.BufferReuser); ok {
+		br.ReuseBuffers(true)
+		defer br.ReuseBuffers(false)
 	}
 	local, off := planPass(kinds, cols)
 	if len(off) == 0 {

@@ -3,8 +3,11 @@ package planner
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"glarc/chunk"
 	"glarc/index"
@@ -27,17 +30,46 @@ func (p *Planner) Count(ctx context.Context, m chunk.Manager, q *query.Query, op
 		return 0, fmt.Errorf("query: list chunks: %w", err)
 	}
 	limit := uint64(max(opt.Limit, 0))
-	var n uint64
-	var counted []query.ChunkExplain
-	skip := map[chunk.ChunkID]bool{}
-	for _, meta := range metas {
+	// Each chunk's index answer first, in parallel: opening and reading
+	// the indexes of many chunks is most of a selective count.
+	type pre struct {
+		eligible, tok bool
+		k             uint64
+		a             answer
+	}
+	pres := make([]pre, len(metas))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, meta := range metas {
 		if !meta.Sealed || !meta.Overlaps(opt.Since, opt.Until) || !within(meta, opt.Since, opt.Until) {
 			continue
 		}
-		if err := ctx.Err(); err != nil {
-			return 0, err
+		pres[i].eligible = true
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			if k, ok := p.tokenCount(meta, q, opt); ok {
+				pres[i].tok, pres[i].k = true, k
+				return nil
+			}
+			pres[i].a = p.answer(meta, q)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return 0, err
+	}
+	var n uint64
+	var counted []query.ChunkExplain
+	skip := map[chunk.ChunkID]bool{}
+	for i, meta := range metas {
+		pr := &pres[i]
+		if !pr.eligible {
+			continue
 		}
-		if k, ok := p.tokenCount(meta, q, opt); ok {
+		if pr.tok {
+			k := pr.k
 			if limit > 0 {
 				k = min(k, limit-n)
 			}
@@ -48,7 +80,7 @@ func (p *Planner) Count(ctx context.Context, m chunk.Manager, q *query.Query, op
 			}
 			continue
 		}
-		a := p.answer(meta, q)
+		a := pr.a
 		if !a.exact {
 			continue
 		}

@@ -4,6 +4,7 @@ import (
 	"glarc/index"
 	"glarc/query"
 	"glarc/tokenizer"
+	"sync"
 )
 
 // kinds is a set of index kinds, as bits.
@@ -76,6 +77,7 @@ func runKinds(run []byte) kinds {
 
 // chunkSet is the index readers of one chunk, each opened on first need.
 type chunkSet struct {
+	mu    sync.Mutex // held while kinds are opened
 	set   index.Set
 	tried kinds
 }

@@ -110,7 +110,11 @@ func (p *Planner) Close() error {
 	defer p.mu.Unlock()
 	var errs []error
 	for _, id := range slices.SortedFunc(maps.Keys(p.sets), compareIDs) {
-		if err := p.sets[id].set.Close(); err != nil {
+		s := p.sets[id]
+		s.mu.Lock()
+		err := s.set.Close()
+		s.mu.Unlock()
+		if err != nil {
 			errs = append(errs, fmt.Errorf("chunk %s: %w", id, err))
 		}
 	}
@@ -124,12 +128,15 @@ func compareIDs(a, b chunk.ChunkID) int { return strings.Compare(string(a[:]), s
 // (those that exist and are intact).
 func (p *Planner) set(id chunk.ChunkID, want kinds) index.Set {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	s, ok := p.sets[id]
 	if !ok {
 		s = &chunkSet{}
 		p.sets[id] = s
 	}
+	p.mu.Unlock()
+	// Chunks open their files in parallel; one chunk's kinds once.
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return p.openKinds(s, p.dirOf(id), want)
 }
 

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // rotation describes where a file sits in a rotated set: syslog,
@@ -17,15 +18,21 @@ type rotation struct {
 	date string // -YYYYMMDD suffix; "" for none
 }
 
+// The patterns are compiled on first use: every glarc command starts this
+// package, few look at file names.
 var (
-	compressionSuffix = regexp.MustCompile(`\.(gz|zst|zstd|bz2|xz)$`)
-	numberSuffix      = regexp.MustCompile(`\.(\d{1,4})$`)
-	dateSuffix        = regexp.MustCompile(`-(\d{8})$`)
+	compressionSuffix = lazyRegexp(`\.(gz|zst|zstd|bz2|xz)$`)
+	numberSuffix      = lazyRegexp(`\.(\d{1,4})$`)
+	dateSuffix        = lazyRegexp(`-(\d{8})$`)
 	// partSuffix is the end of a logcli part file's name:
 	// PREFIX_START_END.part, the times as 20060102T150405 in UTC, written
 	// by `logcli query --parallel-duration … --part-path-prefix PREFIX`.
-	partSuffix = regexp.MustCompile(`_(\d{8}T\d{6})_(\d{8}T\d{6})\.part$`)
+	partSuffix = lazyRegexp(`_(\d{8}T\d{6})_(\d{8}T\d{6})\.part$`)
 )
+
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
 
 // PartialLogcliPart reports whether path is a logcli part file that logcli
 // is still writing (or was stopped while writing): PREFIX_START_END.part.tmp.
@@ -34,21 +41,21 @@ var (
 // from that cut.
 func PartialLogcliPart(path string) bool {
 	p, ok := strings.CutSuffix(path, ".tmp")
-	return ok && partSuffix.MatchString(p)
+	return ok && partSuffix().MatchString(p)
 }
 
 func rotationOf(path string) rotation {
 	// logcli part files of one prefix form a set ordered by the start of
 	// their time range.
-	if m := partSuffix.FindStringSubmatch(path); m != nil {
+	if m := partSuffix().FindStringSubmatch(path); m != nil {
 		return rotation{base: strings.TrimSuffix(path, m[0]) + "\x00logcli parts", date: m[1]}
 	}
-	p := compressionSuffix.ReplaceAllString(path, "")
-	if m := numberSuffix.FindStringSubmatch(p); m != nil {
+	p := compressionSuffix().ReplaceAllString(path, "")
+	if m := numberSuffix().FindStringSubmatch(p); m != nil {
 		n, _ := strconv.Atoi(m[1])
 		return rotation{base: strings.TrimSuffix(p, m[0]), num: n}
 	}
-	if m := dateSuffix.FindStringSubmatch(p); m != nil {
+	if m := dateSuffix().FindStringSubmatch(p); m != nil {
 		return rotation{base: strings.TrimSuffix(p, m[0]), date: m[1]}
 	}
 	return rotation{base: p}

@@ -72,8 +72,11 @@ type Manager struct {
 	log  *slog.Logger
 	lock *dirLock
 	ids  *chunk.IDGenerator
-	dec  *zstd.Decoder
-	enc  encoders
+	// dec decodes the meta frames of sealed chunks (see decoder).
+	decOnce sync.Once
+	dec     *zstd.Decoder
+	decErr  error
+	enc     encoders
 	// spares holds the block memory of closed cursors that reused their
 	// buffers, for the next such cursor (a count over many chunks then
 	// decodes into a few blocks' worth of memory, not one per chunk).
@@ -122,24 +125,18 @@ func Open(dir string, opts Options) (*Manager, error) {
 		sealing: make(map[chunk.ChunkID]bool), metas: make(map[chunk.ChunkID]chunk.ChunkMeta),
 		durable: make(map[chunk.ChunkID]chan struct{})}
 	var err error
-	if m.dec, err = newDecoder(); err != nil {
-		return nil, err
-	}
 	if opts.ReadOnly {
 		if _, err := os.Stat(dir); err != nil {
-			m.dec.Close()
 			return nil, fmt.Errorf("open data directory: %w", err)
 		}
 		return m, nil
 	}
 	for _, d := range []string{dir, filepath.Join(dir, ActiveDirName), filepath.Join(dir, SealedDirName)} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
-			m.dec.Close()
 			return nil, fmt.Errorf("open data directory: %w", err)
 		}
 	}
 	if m.lock, err = lockDir(dir, opts.Owner); err != nil {
-		m.dec.Close()
 		return nil, err
 	}
 	if m.enc, err = newEncoders(); err != nil {
@@ -167,9 +164,25 @@ func Open(dir string, opts Options) (*Manager, error) {
 
 func (m *Manager) release() {
 	m.enc.close()
-	m.dec.Close()
+	m.closeDecoder()
 	m.texts.close()
 	m.lock.release()
+}
+
+// decoder returns the manager's zstd decoder, made on first use: a query
+// that the indexes answer alone never decodes a block.
+func (m *Manager) decoder() (*zstd.Decoder, error) {
+	m.decOnce.Do(func() { m.dec, m.decErr = newDecoder() })
+	return m.dec, m.decErr
+}
+
+// closeDecoder closes the decoder if it was made, and keeps it from being
+// made after.
+func (m *Manager) closeDecoder() {
+	m.decOnce.Do(func() { m.decErr = chunk.ErrClosed })
+	if m.dec != nil {
+		m.dec.Close()
+	}
 }
 
 // Dir returns the data directory.
@@ -610,7 +623,11 @@ func (m *Manager) OpenCursor(id chunk.ChunkID) (chunk.RecordCursor, error) {
 }
 
 func (m *Manager) openSealedCursor(id chunk.ChunkID) (chunk.RecordCursor, error) {
-	r, err := openSealed(filepath.Join(m.ChunkDir(id), SealedName), m.dec, &m.texts)
+	dec, err := m.decoder()
+	if err != nil {
+		return nil, err
+	}
+	r, err := openSealed(filepath.Join(m.ChunkDir(id), SealedName), dec, &m.texts)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, err
@@ -637,7 +654,7 @@ func (m *Manager) Close() error {
 	w := m.active
 	m.mu.Unlock()
 	if m.opts.ReadOnly {
-		m.dec.Close()
+		m.closeDecoder()
 		m.texts.close()
 		return nil
 	}

@@ -233,7 +233,9 @@ func (p *Planner) candidates(meta chunk.ChunkMeta, q *query.Query) (query.Candid
 	if r.bm == nil {
 		return query.AllPositions(SourceScan, joinReason(reason, "no index narrows the query")), r.exact
 	}
-	if set.Blocks != nil {
+	if p.opts.Explain && set.Blocks != nil {
+		// Only --explain shows it; counting the blocks costs a pass over
+		// the candidates.
 		starts := set.Blocks.BlockStarts()
 		reason = joinReason(reason, fmt.Sprintf("blocks: %d of %d", blocksHolding(r.bm, starts, meta.Records), len(starts)))
 	}

@@ -48,7 +48,7 @@ func BenchmarkCandidates(b *testing.B) {
 func BenchmarkCollect(b *testing.B) {
 	recs := indextest.Generated(50000, 42)
 	var starts []uint64
-	for s := 0; s < len(recs); s += 5000 {
+	for s := 0; s < len(recs); s += 1000 {
 		starts = append(starts, uint64(s))
 	}
 	dir := b.TempDir()

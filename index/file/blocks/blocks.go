@@ -208,9 +208,39 @@ type Collector struct {
 	records uint64
 	starts  []uint64
 	set     hashSet    // the current block: len(ends)
-	hashes  []uint64   // distinct key hashes of the finished blocks, back to back
+	hashes  hashPages  // distinct key hashes of the finished blocks, back to back
 	ends    []int      // block i's hashes end at ends[i]
 	counts  countTable // sampled fingerprints → blocks holding them
+}
+
+// hashPages is a list of hashes in pages of hashPage: appending never
+// copies what is held.
+type hashPages struct {
+	pages [][]uint64
+	n     int
+}
+
+const hashPageBits = 16
+const hashPage = 1 << hashPageBits
+
+func (p *hashPages) append(h uint64) {
+	if p.n>>hashPageBits == len(p.pages) {
+		p.pages = append(p.pages, make([]uint64, hashPage))
+	}
+	p.pages[p.n>>hashPageBits][p.n&(hashPage-1)] = h
+	p.n++
+}
+
+// each calls fn for the hashes [from, to).
+func (p *hashPages) each(from, to int, fn func(uint64)) {
+	for from < to {
+		page := p.pages[from>>hashPageBits]
+		end := min(to, from&^(hashPage-1)+hashPage)
+		for _, h := range page[from&(hashPage-1) : end-from&^(hashPage-1)] {
+			fn(h)
+		}
+		from = end
+	}
 }
 
 // Add hashes the runs and run pairs of the record at pos.
@@ -234,29 +264,24 @@ func AddLine(set interface{ Add(uint64) }, line []byte) {
 	var prev uint64 // FNV state (unmixed) of the previous run
 	prevEnd := -1   // end of the previous run; -1 when it is an index token or absent
 	for i := 0; i < len(line); {
-		if !tokenizer.IsTokenByte(line[i]) {
+		if tokenizer.Class(line[i])&tokenizer.ClassToken == 0 {
 			i++
 			continue
 		}
 		start := i
 		h := fnvOffset
-		letter, digit := false, false
-	scan:
+		var class byte
 		for ; i < len(line); i++ {
 			c := line[i]
-			switch {
-			case 'a' <= c && c <= 'z':
-				letter = true
-			case 'A' <= c && c <= 'Z':
-				c += 'a' - 'A'
-				letter = true
-			case '0' <= c && c <= '9':
-				digit = true
-			case c != '-' && c != '_':
-				break scan
+			cl := tokenizer.Class(c)
+			if cl&tokenizer.ClassToken == 0 {
+				break
 			}
-			h = (h ^ uint64(c)) * fnvPrime
+			class |= cl
+			// ClassLetter<<4 is 0x20: lowercases an ASCII letter.
+			h = (h ^ uint64(c|(cl&tokenizer.ClassLetter)<<4)) * fnvPrime
 		}
+		letter, digit := class&tokenizer.ClassLetter != 0, class&tokenizer.ClassDigit != 0
 		run := line[start:i]
 		// The same rule as tokenizer.IsIndexToken, with the cheap tests
 		// first (TestAddLineMatchesRunPairs).
@@ -280,17 +305,29 @@ func AddLine(set interface{ Add(uint64) }, line []byte) {
 	}
 }
 
+// ClassLetter<<4 must be 'a'-'A' for AddLine's lowercasing: both
+// constants are non-negative only when they are equal.
+const (
+	_ uint = tokenizer.ClassLetter<<4 - ('a' - 'A')
+	_ uint = ('a' - 'A') - tokenizer.ClassLetter<<4
+)
+
 // endBlock moves the current set to hashes and counts its fingerprints.
 func (c *Collector) endBlock() {
-	sample := len(c.ends) < sampleBlocks
-	if c.hashes == nil { // room for blocks like the first, and some more
-		c.hashes = make([]uint64, 0, c.set.n*len(c.starts)+c.set.n/8)
+	if len(c.ends) < sampleBlocks {
+		c.set.each(func(h uint64) {
+			c.hashes.append(h)
+			c.counts.bump(fingerprint(h), true)
+		})
+	} else if c.counts.n > 0 {
+		c.set.each(func(h uint64) {
+			c.hashes.append(h)
+			c.counts.count(fingerprint(h))
+		})
+	} else {
+		c.set.each(c.hashes.append)
 	}
-	c.set.each(func(h uint64) {
-		c.hashes = append(c.hashes, h)
-		c.counts.bump(fingerprint(h), sample)
-	})
-	c.ends = append(c.ends, len(c.hashes))
+	c.ends = append(c.ends, c.hashes.n)
 	c.set.reset()
 }
 
@@ -306,14 +343,15 @@ func (c *Collector) write(path string) error {
 	}
 	common := c.counts.atLeast(commonMin(len(c.starts)))
 	filters := make([][]uint64, len(c.ends))
+	var keys []uint64
 	start := 0
 	for i, end := range c.ends {
-		keys := c.hashes[start:start]
-		for _, h := range c.hashes[start:end] {
+		keys = keys[:0]
+		c.hashes.each(start, end, func(h uint64) {
 			if !common.has(fingerprint(h)) {
 				keys = append(keys, h)
 			}
-		}
+		})
 		start = end
 		filter := make([]uint64, filterWords(len(keys), DefaultBitsPer))
 		for _, h := range keys {

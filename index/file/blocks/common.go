@@ -44,11 +44,18 @@ func commonMin(blocks int) uint32 {
 // countTable counts, per fingerprint, the blocks holding it: open
 // addressing over slots of fingerprint<<32 | count, a count of 0 marking a
 // free slot (one cache line per lookup). Two keys of one block with the
-// same fingerprint count twice, which only makes it common sooner.
+// same fingerprint count twice, which only makes it common sooner. Once
+// the candidates are in, a bitmap of their low bits answers most lookups
+// of other fingerprints without reading the table.
 type countTable struct {
 	slots []uint64
 	n     int
+	held  []uint64 // bit f&(heldBits-1) is set for every fingerprint f held; nil while inserting
 }
+
+// heldBits is the size of countTable.held: 128 KiB, sixteen bits for each
+// fingerprint the table may take.
+const heldBits = 1 << 20
 
 // bump counts one more block holding f; f is added when insert is set and
 // there is room.
@@ -73,6 +80,27 @@ func (t *countTable) bump(f uint32, insert bool) {
 			return
 		}
 	}
+}
+
+// count counts one more block holding f if f is held (bump without
+// insert), looking at the bitmap of held fingerprints first.
+func (t *countTable) count(f uint32) {
+	if t.held == nil {
+		if t.slots == nil {
+			return
+		}
+		t.held = make([]uint64, heldBits/64)
+		for _, s := range t.slots {
+			if s != 0 {
+				b := uint32(s>>32) & (heldBits - 1)
+				t.held[b/64] |= 1 << (b % 64)
+			}
+		}
+	}
+	if b := f & (heldBits - 1); t.held[b/64]&(1<<(b%64)) == 0 {
+		return
+	}
+	t.bump(f, false)
 }
 
 // atLeast returns the fingerprints counted least times or more.

@@ -6,6 +6,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -59,6 +61,13 @@ Examples:
 }
 
 func runQuery(ctx context.Context, e *env, cmd *cli.Command) error {
+	// A query holds little (a decoded block per chunk being read, the
+	// index answers), and most end within 100 ms: a collection at the
+	// runtime's 4 MB floor costs more than it frees (IP count on 1 GB:
+	// -23% wall, -280 page faults). Collect at 5× the live heap.
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
+	}
 	text := strings.Join(cmd.Args().Slice(), " ")
 	if p := cmd.String("priority"); p != "" {
 		if strings.ContainsAny(p, " \t()\"") {

@@ -112,18 +112,15 @@ func merge(ctx context.Context, m chunk.Manager, q *Query, opt Options, pending 
 		}
 		return !s.meta.MinTS.After(h.s[0].t)
 	}
+	la := newLookAhead(ctx, m, q, opt)
+	defer func() { la.stop(pending) }()
 	var returned int
 	for {
 		for len(pending) > 0 && reached(pending[0]) {
 			s := pending[0]
 			pending = pending[1:]
-			ok, err := s.open(ctx, m, q, opt)
-			if err == nil && ok {
-				ok, err = s.advance(ctx, q, opt)
-				if err == nil && !ok {
-					err = s.close()
-				}
-			}
+			la.fill(pending)
+			ok, err := la.first(s)
 			if err != nil {
 				_ = s.close()
 				return err
@@ -310,7 +307,10 @@ type stream struct {
 	skipper chunk.AttrSkipper
 	// bs searches whole blocks for the query's literal, if cur can.
 	bs *blockSearch
-	at uint64 // the cursor position
+	// ahead is set when a look-ahead goroutine opens the stream and finds
+	// its first match (see lookAhead).
+	ahead *aheadResult
+	at    uint64 // the cursor position
 	// lo and hi bound the positions inside the time range: [lo, hi).
 	lo, hi uint64
 	// next is the next position to read when going forward; when going

@@ -441,12 +441,13 @@ func TestRunOpensCursorsLazily(t *testing.T) {
 		} else {
 			require.Equal(t, "line 0 error", string(got[0].Raw))
 		}
-		require.LessOrEqual(t, m.opened, 4, "opened cursors")
-		require.LessOrEqual(t, m.maxOpen, 3)
+		// The merge reads about 3 chunks; look-ahead may open a few more.
+		require.LessOrEqual(t, m.opened, 4+maxLookAhead, "opened cursors")
+		require.LessOrEqual(t, m.maxOpen, 3+maxLookAhead)
 		require.Zero(t, m.open)
 		tot := ex.Totals()
 		t.Logf("%+v opened=%d", tot, m.opened)
-		require.Greater(t, tot.NotReached, uint64(len(metas)-5))
+		require.Greater(t, tot.NotReached, uint64(len(metas)-5-maxLookAhead))
 	}
 
 	// A time range in the middle: the other chunks are pruned, and the
@@ -457,7 +458,7 @@ func TestRunOpensCursorsLazily(t *testing.T) {
 	got := collect(t, Run(t.Context(), m, q, Options{Since: since, Limit: 3, Explain: &ex}))
 	require.Equal(t, "line 10001 error", string(got[0].Raw))
 	require.Greater(t, ex.Totals().Pruned, uint64(len(metas)/2-20))
-	require.LessOrEqual(t, m.opened, 4)
+	require.LessOrEqual(t, m.opened, 4+maxLookAhead)
 }
 
 func TestRunStopsEarlyAndCloses(t *testing.T) {

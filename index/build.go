@@ -255,9 +255,9 @@ func (h *BuildHelper) buildShared(ctx context.Context, meta chunk.ChunkMeta, ixs
 		records, bytes = 0, 0
 	}
 	passStart := time.Now()
-	err = runPass(ctx, cur, names, cols, func(rec *chunk.Record) {
-		records++
-		bytes += uint64(len(rec.Raw))
+	err = runPass(ctx, cur, names, cols, func(n, b uint64) {
+		records += n
+		bytes += b
 		if records >= progressEvery {
 			report()
 		}

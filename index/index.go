@@ -134,6 +134,16 @@ type LineCollector interface {
 	AddLine(pos uint32, line []byte)
 }
 
+// AttrCollector is a Collector that reads only a record's attributes,
+// never its line or times. A shared pass over a chunk of blocks
+// (chunk.BlockTexter) may feed it the attributes alone.
+type AttrCollector interface {
+	Collector
+	// AddAttrs takes the attributes of the record at pos, as Add would;
+	// attrs is valid only during the call.
+	AddAttrs(pos uint32, attrs chunk.Attributes)
+}
+
 // SharedIndexer is an Indexer whose build can join a shared pass.
 type SharedIndexer interface {
 	Indexer

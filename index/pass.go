@@ -3,6 +3,8 @@ package index
 import (
 	"cmp"
 	"context"
+	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -13,7 +15,9 @@ import (
 // A shared pass reads a chunk on one goroutine and, on a machine with more
 // than one core, hands copies of the lines to a second goroutine that runs
 // some of the LineCollectors, so that one chunk keeps two cores busy (the
-// last chunk of a build no longer leaves a core idle).
+// last chunk of a build no longer leaves a core idle). Over a chunk of
+// blocks (chunk.BlockTexter) it reads a block's text at once and hands a
+// copy of the whole block over.
 
 // Relative CPU cost per byte of text of each part of a pass, measured on a
 // generated syslog corpus: reading (decompressing and slicing records),
@@ -77,18 +81,172 @@ func planPass(kinds []string, cols []Collector) (local []Collector, off []LineCo
 	return local, off
 }
 
-// lineBatch holds copies of consecutive lines for the second goroutine.
+// lineBatch holds copies of consecutive lines for the second goroutine:
+// line i is text[ends[i-1]:ends[i]] (from 0 for the first), at pos[i], or
+// with pos nil at first+i.
 type lineBatch struct {
-	text []byte
-	ends []uint32 // end of each line in text
-	pos  []uint32
+	text  []byte
+	ends  []uint32
+	pos   []uint32
+	first uint32
+}
+
+// linePipe runs LineCollectors on a second goroutine, fed batches of
+// lines.
+type linePipe struct {
+	free, full chan *lineBatch
+	wg         sync.WaitGroup
+}
+
+func startPipe(off []LineCollector) *linePipe {
+	p := &linePipe{free: make(chan *lineBatch, passBatches), full: make(chan *lineBatch, passBatches)}
+	for range passBatches {
+		p.free <- &lineBatch{text: make([]byte, 0, passBatchBytes+passBatchBytes/4), ends: make([]uint32, 0, passBatchRecords)}
+	}
+	p.wg.Go(func() {
+		for b := range p.full {
+			start := uint32(0)
+			for i, end := range b.ends {
+				line := b.text[start:end]
+				pos := b.first + uint32(i)
+				if b.pos != nil {
+					pos = b.pos[i]
+				}
+				for _, c := range off {
+					c.AddLine(pos, line)
+				}
+				start = end
+			}
+			b.text, b.ends, b.pos = b.text[:0], b.ends[:0], b.pos[:0]
+			p.free <- b
+		}
+	})
+	return p
+}
+
+// close hands b over if it holds lines and waits for the second goroutine.
+func (p *linePipe) close(b *lineBatch) {
+	if b != nil && len(b.ends) > 0 {
+		p.full <- b
+	}
+	close(p.full)
+	p.wg.Wait()
 }
 
 // runPass walks cur once, feeding every record to cols (kinds[i] names
-// cols[i]'s index) and calling each after every record. When no collector
-// needs attributes, the cursor skips them (chunk.AttrSkipper); it decodes
-// each block into the memory of the one before (chunk.BufferReuser).
-func runPass(ctx context.Context, cur chunk.RecordCursor, kinds []string, cols []Collector, each func(rec *chunk.Record)) error {
+// cols[i]'s index) and calling each with the records and bytes of text
+// read since its last call. Over a chunk of blocks whose collectors all
+// are LineCollectors or AttrCollectors it reads block by block
+// (chunk.BlockTexter); else record by record, skipping attributes when no
+// collector needs them (chunk.AttrSkipper). Either way it decodes each
+// block into the memory of the one before (chunk.BufferReuser).
+func runPass(ctx context.Context, cur chunk.RecordCursor, kinds []string, cols []Collector, each func(records, bytes uint64)) error {
+	// Collectors copy what they keep of a record: each block can be
+	// decoded into the memory of the one before.
+	if br, ok := cur.(chunk.BufferReuser); ok {
+		br.ReuseBuffers(true)
+		defer br.ReuseBuffers(false)
+	}
+	local, off := planPass(kinds, cols)
+	if bt, ok := cur.(chunk.BlockTexter); ok {
+		if as, ok := cur.(chunk.AttrSkipper); ok {
+			if lines, attrs, ok := byInput(local); ok {
+				return runBlockPass(ctx, cur, bt, as, lines, attrs, off, each)
+			}
+		}
+	}
+	return runRecordPass(ctx, cur, cols, local, off, each)
+}
+
+// byInput splits cols into LineCollectors and AttrCollectors; ok is false
+// when one is neither.
+func byInput(cols []Collector) (lines []LineCollector, attrs []AttrCollector, ok bool) {
+	for _, c := range cols {
+		switch c := c.(type) {
+		case LineCollector:
+			lines = append(lines, c)
+		case AttrCollector:
+			attrs = append(attrs, c)
+		default:
+			return nil, nil, false
+		}
+	}
+	return lines, attrs, true
+}
+
+// runBlockPass is runPass block by block: the lines of a block go to
+// lines, its records' attributes (AttrsAt) to attrs, and a copy of its
+// text to the second goroutine's collectors off.
+func runBlockPass(ctx context.Context, cur chunk.RecordCursor, bt chunk.BlockTexter, as chunk.AttrSkipper,
+	lines []LineCollector, attrs []AttrCollector, off []LineCollector, each func(records, bytes uint64)) error {
+	n := cur.Len()
+	if n > math.MaxUint32 {
+		return fmt.Errorf("%d records: %w", n, ErrTooManyRecords)
+	}
+	var pipe *linePipe
+	if len(off) > 0 {
+		pipe = startPipe(off)
+		defer pipe.close(nil)
+	}
+	for pos := uint64(0); pos < n; {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		text, first, offs, err := bt.BlockText(pos)
+		if err != nil {
+			return fmt.Errorf("read the block of record %d: %w", pos, err)
+		}
+		if !validBlock(pos, n, text, first, offs) {
+			return fmt.Errorf("the block of record %d starts at %d with %d records of %d bytes: %w", pos, first, len(offs)-1, len(text), chunk.ErrCorrupt)
+		}
+		k := uint64(len(offs)) - 1
+		if pipe != nil {
+			b := <-pipe.free
+			b.first = uint32(first)
+			b.text = append(b.text, text...)
+			b.ends = append(b.ends, offs[1:]...)
+			b.pos = nil
+			pipe.full <- b
+		}
+		for i := range k {
+			p := uint32(first + i)
+			line := text[offs[i]:offs[i+1]]
+			for _, c := range lines {
+				c.AddLine(p, line)
+			}
+			if len(attrs) > 0 {
+				a, err := as.AttrsAt(first + i)
+				if err != nil {
+					return fmt.Errorf("read the attributes of record %d: %w", first+i, err)
+				}
+				for _, c := range attrs {
+					c.AddAttrs(p, a)
+				}
+			}
+		}
+		each(k, uint64(len(text)))
+		pos += k
+	}
+	return nil
+}
+
+// validBlock reports whether a block read at pos of a chunk of n records
+// starts there, holds records and no more than the chunk has left, and
+// its lines tile text.
+func validBlock(pos, n uint64, text []byte, first uint64, offs []uint32) bool {
+	if len(offs) < 2 || first != pos || uint64(len(offs)-1) > n-pos || offs[0] != 0 || uint64(offs[len(offs)-1]) != uint64(len(text)) {
+		return false
+	}
+	for i := 1; i < len(offs); i++ {
+		if offs[i] < offs[i-1] {
+			return false
+		}
+	}
+	return true
+}
+
+// runRecordPass is runPass record by record (Walk).
+func runRecordPass(ctx context.Context, cur chunk.RecordCursor, cols, local []Collector, off []LineCollector, each func(records, bytes uint64)) error {
 	allLines := true
 	for _, c := range cols {
 		if _, ok := c.(LineCollector); !ok {
@@ -99,43 +257,17 @@ func runPass(ctx context.Context, cur chunk.RecordCursor, kinds []string, cols [
 		as.SkipAttrs(true)
 		defer as.SkipAttrs(false)
 	}
-	// Collectors copy what they keep of a record: each block can be
-	// decoded into the memory of the one before.
-	if br, ok := cur.(chunk.BufferReuser); ok {
-		br.ReuseBuffers(true)
-		defer br.ReuseBuffers(false)
-	}
-	local, off := planPass(kinds, cols)
 	if len(off) == 0 {
 		return Walk(ctx, cur, func(pos uint32, rec *chunk.Record) error {
 			for _, c := range local {
 				c.Add(pos, rec)
 			}
-			each(rec)
+			each(1, uint64(len(rec.Raw)))
 			return nil
 		})
 	}
-	free := make(chan *lineBatch, passBatches)
-	full := make(chan *lineBatch, passBatches)
-	for range passBatches {
-		free <- &lineBatch{text: make([]byte, 0, passBatchBytes+passBatchBytes/4), ends: make([]uint32, 0, passBatchRecords), pos: make([]uint32, 0, passBatchRecords)}
-	}
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for b := range full {
-			start := uint32(0)
-			for i, end := range b.ends {
-				line := b.text[start:end]
-				for _, c := range off {
-					c.AddLine(b.pos[i], line)
-				}
-				start = end
-			}
-			b.text, b.ends, b.pos = b.text[:0], b.ends[:0], b.pos[:0]
-			free <- b
-		}
-	})
-	b := <-free
+	pipe := startPipe(off)
+	b := <-pipe.free
 	err := Walk(ctx, cur, func(pos uint32, rec *chunk.Record) error {
 		for _, c := range local {
 			c.Add(pos, rec)
@@ -144,16 +276,12 @@ func runPass(ctx context.Context, cur chunk.RecordCursor, kinds []string, cols [
 		b.ends = append(b.ends, uint32(len(b.text)))
 		b.pos = append(b.pos, pos)
 		if len(b.pos) >= passBatchRecords || len(b.text) >= passBatchBytes {
-			full <- b
-			b = <-free
+			pipe.full <- b
+			b = <-pipe.free
 		}
-		each(rec)
+		each(1, uint64(len(rec.Raw)))
 		return nil
 	})
-	if len(b.pos) > 0 {
-		full <- b
-	}
-	close(full)
-	wg.Wait()
+	pipe.close(b)
 	return err
 }

@@ -58,3 +58,29 @@ func TestPlanPass(t *testing.T) {
 		})
 	}
 }
+
+func TestValidBlock(t *testing.T) {
+	text := []byte("abcdef")
+	for _, tc := range []struct {
+		name      string
+		pos, n    uint64
+		first     uint64
+		offs      []uint32
+		wantValid bool
+	}{
+		{"whole chunk", 0, 3, 0, []uint32{0, 2, 4, 6}, true},
+		{"later block", 10, 13, 10, []uint32{0, 2, 4, 6}, true},
+		{"empty line", 0, 2, 0, []uint32{0, 6, 6}, true},
+		{"no records", 0, 3, 0, []uint32{0}, false},
+		{"other start", 0, 3, 1, []uint32{0, 2, 4, 6}, false},
+		{"past the chunk", 0, 2, 0, []uint32{0, 2, 4, 6}, false},
+		{"not from 0", 0, 3, 0, []uint32{1, 2, 4, 6}, false},
+		{"short of the text", 0, 3, 0, []uint32{0, 2, 4, 5}, false},
+		{"past the text", 0, 3, 0, []uint32{0, 2, 4, 7}, false},
+		{"descending", 0, 3, 0, []uint32{0, 4, 2, 6}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.wantValid, validBlock(tc.pos, tc.n, text, tc.first, tc.offs))
+		})
+	}
+}

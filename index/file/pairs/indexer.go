@@ -81,10 +81,18 @@ func (c collector) Finish(dir string) error {
 	return Write(filepath.Join(dir, c.path), c.typ, c.set)
 }
 
-// attrCollector takes a record's attributes.
+// attrCollector takes a record's attributes; it is an
+// index.AttrCollector.
 type attrCollector struct{ collector }
 
 func (c attrCollector) Add(pos uint32, rec *chunk.Record) { c.set.AddAttrs(pos, rec.Attrs) }
+
+func (c attrCollector) AddAttrs(pos uint32, attrs chunk.Attributes) { c.set.AddAttrs(pos, attrs) }
+
+var (
+	_ index.AttrCollector = attrCollector{}
+	_ index.LineCollector = lineCollector{}
+)
 
 // lineCollector takes the key=value pairs of a record's line; it is an
 // index.LineCollector.

@@ -17,6 +17,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"unsafe"
 
 	"glarc/chunk"
 	"glarc/index"
@@ -205,6 +206,8 @@ type PairSet struct {
 	kbuf, vbuf   []byte
 	abuf         []byte
 	lists        Postings // the pages of the keys' PosLists
+	akeys        [attrKeys]attrKeyEntry
+	anext        int
 }
 
 // NewPairSet returns an empty set with the budget b.
@@ -215,16 +218,29 @@ func NewPairSet(b Budget, records uint64) *PairSet {
 // Add records key=value at pos (lowercasing both). Positions arrive in
 // ascending order.
 func (s *PairSet) Add(key, value []byte, pos uint32) {
+	if k := s.key(key); k != nil {
+		s.addValue(k, value, pos)
+	}
+}
+
+// key returns the held key of key (lowercasing it), adding it when the
+// budget allows; nil when it is left out.
+func (s *PairSet) key(key []byte) *Key {
 	s.kbuf = tokenizer.Lower(s.kbuf[:0], key)
 	k, ok := s.Keys[string(s.kbuf)]
 	if !ok {
 		if len(s.Keys) >= s.budget.MaxKeys {
 			s.KeysComplete = false
-			return
+			return nil
 		}
 		k = &Key{}
 		s.Keys[string(s.kbuf)] = k
 	}
+	return k
+}
+
+// addValue records k=value at pos.
+func (s *PairSet) addValue(k *Key, value []byte, pos uint32) {
 	s.lists.push(&k.Pos, pos)
 	if k.Dropped {
 		return
@@ -245,21 +261,59 @@ func (s *PairSet) Add(key, value []byte, pos uint32) {
 // KeyPos returns the records holding the held key k (lowercased), in a
 // new slice; nil if k is not held.
 func (s *PairSet) KeyPos(k string) []uint32 {
-	key, ok := s.Keys[k]
-	if !ok {
+	if _, ok := s.Keys[k]; !ok {
 		return nil
 	}
-	return s.lists.appendPos(nil, &key.Pos)
+	return s.AppendKeyPos(nil, k)
+}
+
+// AppendKeyPos appends the records holding the held key k (lowercased) to
+// dst; nothing if k is not held.
+func (s *PairSet) AppendKeyPos(dst []uint32, k string) []uint32 {
+	key, ok := s.Keys[k]
+	if !ok {
+		return dst
+	}
+	return s.lists.appendPos(dst, &key.Pos)
 }
 
 // AddAttrs records the attributes of the record at pos.
 func (s *PairSet) AddAttrs(pos uint32, attrs chunk.Attributes) {
 	for k, v := range attrs {
-		s.abuf = append(s.abuf[:0], k...)
-		n := len(s.abuf)
-		s.abuf = append(s.abuf, v...)
-		s.Add(s.abuf[:n], s.abuf[n:], pos)
+		key := s.attrKey(k)
+		if key == nil {
+			continue
+		}
+		s.abuf = append(s.abuf[:0], v...)
+		s.addValue(key, s.abuf, pos)
 	}
+}
+
+// attrKeys is the size of PairSet's cache of attribute keys.
+const attrKeys = 16
+
+// attrKey is key, or nil when it is left out, for an attribute key k: the
+// records of a chunk block share their key strings, so a few strings
+// compared by address find most keys without hashing them.
+func (s *PairSet) attrKey(k string) *Key {
+	p := unsafe.StringData(k)
+	for i := range s.akeys {
+		if c := &s.akeys[i]; unsafe.StringData(c.name) == p && len(c.name) == len(k) && c.name != "" {
+			return c.key
+		}
+	}
+	s.abuf = append(s.abuf[:0], k...)
+	key := s.key(s.abuf)
+	// The cache keeps the string, so its address is not reused while it
+	// is there.
+	s.akeys[s.anext] = attrKeyEntry{name: k, key: key}
+	s.anext = (s.anext + 1) % attrKeys
+	return key
+}
+
+type attrKeyEntry struct {
+	name string
+	key  *Key // nil: left out
 }
 
 // AddLine records the key=value pairs of line (tokenizer.Pairs), the

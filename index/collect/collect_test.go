@@ -3,6 +3,7 @@ package collect
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"glarc/chunk"
 	"glarc/index/internal/indextest"
 	"glarc/tokenizer"
 )
@@ -119,5 +121,55 @@ func TestHashWords(t *testing.T) {
 			}
 			require.Equal(t, hashKey(buf[:n]), hashWords(binary.LittleEndian.Uint64(buf[:]), binary.LittleEndian.Uint64(buf[8:]), n))
 		}
+	}
+}
+
+// TestAddAttrsMatchesAdd: the cache of attribute keys (by string address)
+// changes nothing: AddAttrs holds what Add of each pair holds, with more
+// keys than the cache, shared and fresh strings, and with budgets that
+// leave keys and values out (one attribute per record there: the order
+// of a map's pairs decides which).
+func TestAddAttrsMatchesAdd(t *testing.T) {
+	shared := make([]string, 40)
+	for i := range shared {
+		shared[i] = fmt.Sprintf("Key%d", i)
+	}
+	for _, tc := range []struct {
+		name    string
+		budget  Budget
+		perRec  int
+		partial bool
+	}{
+		{"all held", Budget{MaxKeys: 100, MaxValuesPerKey: 100, MaxPairs: 1000}, 3, false},
+		{"budget", Budget{MaxKeys: 24, MaxValuesPerKey: 4, MaxPairs: 50}, 1, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, want := NewPairSet(tc.budget, 1000), NewPairSet(tc.budget, 1000)
+			for pos := range uint32(1000) {
+				attrs := chunk.Attributes{}
+				for j := range tc.perRec {
+					k := shared[(int(pos)*7+j*13)%len(shared)]
+					if pos%3 == 0 {
+						k = strings.Clone(k) // a fresh string of the same key
+					}
+					attrs[k] = fmt.Sprintf("V%d", (int(pos)+j)%6)
+				}
+				got.AddAttrs(pos, attrs)
+				for k, v := range attrs {
+					want.Add([]byte(k), []byte(v), pos)
+				}
+			}
+			require.Equal(t, !tc.partial, got.KeysComplete)
+			require.Equal(t, want.KeysComplete, got.KeysComplete)
+			require.Equal(t, want.SortedKeys(), got.SortedKeys())
+			for _, k := range want.SortedKeys() {
+				require.Equal(t, want.KeyPos(k), got.KeyPos(k), k)
+				require.Equal(t, want.Keys[k].Dropped, got.Keys[k].Dropped, k)
+				require.Equal(t, want.Keys[k].Values.Len(), got.Keys[k].Values.Len(), k)
+				for v, pos := range want.Keys[k].Values.Sorted() {
+					require.Equal(t, pos, got.Keys[k].Values.Get(v), "%s=%s", k, v)
+				}
+			}
+		})
 	}
 }

@@ -251,6 +251,17 @@ func (p *Postings) Get(key []byte) []uint32 {
 	return nil
 }
 
+// AppendPos appends key's positions to dst; nothing if key has none.
+func (p *Postings) AppendPos(dst []uint32, key []byte) []uint32 {
+	if p.slots == nil {
+		return dst
+	}
+	if _, s := p.find(hashKey(key), key); s != 0 {
+		return p.appendPos(dst, &p.entries[s-1].list)
+	}
+	return dst
+}
+
 // Len is the number of keys.
 func (p *Postings) Len() int { return len(p.entries) }
 

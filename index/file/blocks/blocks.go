@@ -457,14 +457,19 @@ func writeFilters(path string, records uint64, starts []uint64, filters [][]uint
 	meta = binary.LittleEndian.AppendUint32(meta, SegmentWords)
 	w.Write(meta)
 	w.EndSection()
-	var buf []byte
+	buf := make([]byte, 0, StartSize*len(starts))
 	for _, s := range starts {
 		buf = binary.LittleEndian.AppendUint64(buf, s)
 	}
 	w.Write(buf)
 	w.EndSection()
 
-	var dir, words []byte
+	total := 0
+	for _, filter := range filters {
+		total += len(filter)
+	}
+	dir := make([]byte, 0, DirEntrySize*len(filters))
+	words := make([]byte, 0, WordSize*total)
 	var off uint64
 	for _, filter := range filters {
 		n := uint64(len(filter))
@@ -489,7 +494,7 @@ func writeFilters(path string, records uint64, starts []uint64, filters [][]uint
 	}
 	w.Write(cb)
 	w.EndSection()
-	var sums []byte
+	sums := make([]byte, 0, SumSize*(total+SegmentWords-1)/SegmentWords)
 	for lo := 0; lo < len(words); lo += SegmentWords * WordSize {
 		sums = binary.LittleEndian.AppendUint32(sums, container.Checksum(words[lo:min(lo+SegmentWords*WordSize, len(words))]))
 	}

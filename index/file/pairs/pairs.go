@@ -95,6 +95,7 @@ func Write(path string, typ byte, set *collect.PairSet) error {
 	w.EndSection()
 
 	var val, pk []byte
+	var pos []uint32
 	kps := keyParents(keys, set)
 	d := dict.NewWriter(w)
 	for _, k := range keys {
@@ -105,7 +106,8 @@ func Write(path string, typ byte, set *collect.PairSet) error {
 		} else {
 			val = append(val, 0)
 		}
-		val = kps.AppendPostings(val, []byte(k), set.KeyPos(k))
+		pos = set.AppendKeyPos(pos[:0], k)
+		val = kps.AppendPostings(val, []byte(k), pos)
 		d.Add([]byte(k), val)
 	}
 	if err := finish(w, d); err != nil {
@@ -136,9 +138,11 @@ func keyParents(keys []string, set *collect.PairSet) *dict.Parents {
 	byLen := slices.Clone(keys)
 	slices.SortStableFunc(byLen, func(a, b string) int { return set.Keys[b].Pos.Len() - set.Keys[a].Pos.Len() })
 	ps := dict.NewParents()
+	var pos []uint32
 	for _, k := range byLen[:min(len(byLen), dict.MaxParents)] {
 		if set.Keys[k].Pos.Len() >= dict.MinSubset {
-			ps.Add([]byte(k), set.KeyPos(k))
+			pos = set.AppendKeyPos(pos[:0], k)
+			ps.Add([]byte(k), pos) // Add copies pos
 		}
 	}
 	ps.Plan()
@@ -164,8 +168,10 @@ func parents(keys []string, set *collect.PairSet) *dict.Parents {
 		return cmp.Or(b.n-a.n, strings.Compare(a.key, b.key), strings.Compare(a.value, b.value))
 	})
 	ps := dict.NewParents()
+	var pos []uint32
 	for _, c := range cands[:min(len(cands), dict.MaxParents)] {
-		ps.Add(append(PairKey(nil, c.key), c.value...), set.Keys[c.key].Values.Get([]byte(c.value)))
+		pos = set.Keys[c.key].Values.AppendPos(pos[:0], []byte(c.value))
+		ps.Add(append(PairKey(nil, c.key), c.value...), pos) // Add copies pos
 	}
 	ps.Plan()
 	return ps

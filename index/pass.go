@@ -45,7 +45,7 @@ func collectCost(kind string) int {
 const (
 	passBatchRecords = 1024
 	passBatchBytes   = 256 << 10
-	passBatches      = 4
+	passBatches      = 12
 )
 
 // planPass splits the collectors of a pass (cols[i] collects kinds[i])

@@ -38,23 +38,53 @@ func AppendPostings(dst []byte, pos []uint32, scratch *roaring.Bitmap) []byte {
 		b, _ := roaring.New().ToBytes() // serializing an empty bitmap cannot fail
 		return append(dst, b...)
 	}
+	if scratch == nil {
+		scratch = roaring.New()
+	}
+	return appendPlanned(dst, pos, planPostings(pos, scratch), scratch)
+}
+
+// postingsPlan is the encoding AppendPostings chooses for a list, and the
+// size of its value.
+type postingsPlan struct {
+	enc   int // encList, encRoaring, encBitset or encRice
+	size  int
+	riceK int
+}
+
+// planPostings chooses the encoding of pos (not empty) without writing
+// it. When it chooses roaring, scratch holds the list's bitmap after.
+func planPostings(pos []uint32, scratch *roaring.Bitmap) postingsPlan {
 	first, last := pos[0], pos[len(pos)-1]
 	listSize, riceK, riceSize, roaringMin := measure(pos)
 	if len(pos) >= minRoaring && 1+roaringMin < min(listSize, riceSize) {
-		if scratch == nil {
-			scratch = roaring.New()
-		}
 		scratch.Clear()
 		scratch.AddMany(pos)
 		scratch.RunOptimize()
 		if rs := 1 + int(scratch.GetSerializedSizeInBytes()); rs < listSize && rs < riceSize {
-			dst = binary.AppendUvarint(dst, encRoaring)
-			var buf bytes.Buffer
-			scratch.WriteTo(&buf) // writing to a bytes.Buffer cannot fail
-			return append(dst, buf.Bytes()...)
+			return postingsPlan{enc: encRoaring, size: rs}
 		}
 	}
 	if bitsetSize := uvarintLen(uint64(first)<<encBits) + int(last-first)/8 + 1; bitsetSize < listSize && bitsetSize <= riceSize {
+		return postingsPlan{enc: encBitset, size: bitsetSize}
+	}
+	if riceSize < listSize {
+		return postingsPlan{enc: encRice, size: riceSize, riceK: riceK}
+	}
+	return postingsPlan{enc: encList, size: listSize}
+}
+
+// appendPlanned appends the encoding pl of pos (not empty) to dst; for
+// roaring, scratch must hold the bitmap planPostings left there.
+func appendPlanned(dst []byte, pos []uint32, pl postingsPlan, scratch *roaring.Bitmap) []byte {
+	first, last := pos[0], pos[len(pos)-1]
+	switch pl.enc {
+	case encRoaring:
+		dst = binary.AppendUvarint(dst, encRoaring)
+		var buf bytes.Buffer
+		scratch.WriteTo(&buf) // writing to a bytes.Buffer cannot fail
+		return append(dst, buf.Bytes()...)
+	case encBitset:
 		dst = binary.AppendUvarint(dst, uint64(first)<<encBits|encBitset)
 		n := len(dst)
 		dst = append(dst, make([]byte, int(last-first)/8+1)...)
@@ -63,9 +93,8 @@ func AppendPostings(dst []byte, pos []uint32, scratch *roaring.Bitmap) []byte {
 			dst[n+int(d/8)] |= 1 << (d % 8)
 		}
 		return dst
-	}
-	if riceSize < listSize {
-		return appendRice(dst, pos, riceK)
+	case encRice:
+		return appendRice(dst, pos, pl.riceK)
 	}
 	dst = binary.AppendUvarint(dst, uint64(first)<<encBits|encList)
 	for i := 1; i < len(pos); i++ {

@@ -110,12 +110,13 @@ func (ps *Parents) AppendPostings(dst, key []byte, pos []uint32) []byte {
 // an estimate (the Rice or bitset size of the ranks); the best one is
 // encoded and kept if it beats the plain encoding.
 func (ps *Parents) encode(dst []byte, pos []uint32, from int) ([]byte, int) {
-	n := len(dst)
-	dst = AppendPostings(dst, pos, ps.scratch)
 	if len(pos) < MinSubset {
-		return dst, 0
+		return AppendPostings(dst, pos, ps.scratch), 0
 	}
-	plain := len(dst) - n
+	// The plain encoding is only measured here; it is written when no
+	// subset beats it.
+	plainPlan := planPostings(pos, ps.scratch)
+	plain := plainPlan.size
 	best, bestSize, tries := -1, plain, 0
 	for i := from; i < len(ps.lists) && tries < maxTries; i++ {
 		p := &ps.lists[i]
@@ -134,44 +135,44 @@ func (ps *Parents) encode(dst []byte, pos []uint32, from int) ([]byte, int) {
 		}
 	}
 	if best < 0 {
-		return dst, 0
+		return appendPlanned(dst, pos, plainPlan, ps.scratch), 0
 	}
 	p := &ps.lists[best]
 	out := binary.AppendUvarint(ps.out[:0], encSubset)
 	out = binary.AppendUvarint(out, uint64(len(p.key)))
 	out = append(out, p.key...)
-	out = AppendPostings(out, ps.best, ps.scratch)
+	out = AppendPostings(out, ps.best, ps.scratch) // scratch no longer holds pos's bitmap
 	ps.out = out
 	if len(out) >= plain {
-		return dst, 0
+		return AppendPostings(dst, pos, ps.scratch), 0
 	}
-	return append(dst[:n], out...), p.depth + 1
+	return append(dst, out...), p.depth + 1
 }
 
 // rankIn sets ps.ranks to the index in parent of each position of pos and
-// reports whether parent holds them all.
+// reports whether parent holds them all. parent is at most
+// maxParentRatio times longer than pos: one merge of the two is cheaper
+// than a search for each position.
 func (ps *Parents) rankIn(pos, parent []uint32) bool {
-	ps.ranks = ps.ranks[:0]
 	// Most lists are not subsets: look at a few positions first.
 	for _, x := range []uint32{pos[len(pos)/2], pos[len(pos)-1], pos[len(pos)/4], pos[3*len(pos)/4]} {
 		if _, found := slices.BinarySearch(parent, x); !found {
 			return false
 		}
 	}
+	ranks := slices.Grow(ps.ranks[:0], len(pos))
 	j := 0
 	for _, x := range pos {
-		// Gallop from j, then search the bracket.
-		step := 1
-		for j+step < len(parent) && parent[j+step] < x {
-			step *= 2
+		for j < len(parent) && parent[j] < x {
+			j++
 		}
-		k, found := slices.BinarySearch(parent[j:min(j+step+1, len(parent))], x)
-		if !found {
+		if j == len(parent) || parent[j] != x {
+			ps.ranks = ranks
 			return false
 		}
-		j += k
-		ps.ranks = append(ps.ranks, uint32(j))
+		ranks = append(ranks, uint32(j))
 	}
+	ps.ranks = ranks
 	return true
 }
 

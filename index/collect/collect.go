@@ -13,6 +13,7 @@
 package collect
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -208,6 +209,7 @@ type PairSet struct {
 	lists        Postings // the pages of the keys' PosLists
 	akeys        [attrKeys]attrKeyEntry
 	anext        int
+	lkeys        [lineKeys]lineKeyEntry
 }
 
 // NewPairSet returns an empty set with the budget b.
@@ -320,8 +322,37 @@ type attrKeyEntry struct {
 // record at pos.
 func (s *PairSet) AddLine(pos uint32, line []byte) {
 	for k, v := range tokenizer.Pairs(line) {
-		s.Add(k, v, pos)
+		if key := s.lineKey(k); key != nil {
+			s.addValue(key, v, pos)
+		}
 	}
+}
+
+// lineKeys is the size of PairSet's cache of line keys.
+const lineKeys = 64
+
+type lineKeyEntry struct {
+	raw []byte // as the line has it, not lowercased
+	key *Key   // nil: left out
+	set bool
+}
+
+// lineKey is key(k) for a key k of a line: a cache indexed by the key's
+// first byte and length, whose entries are compared byte for byte, finds
+// the few keys of a chunk's lines without lowercasing and hashing them.
+// A key left out stays out, so the cache may keep that answer too.
+func (s *PairSet) lineKey(k []byte) *Key {
+	if len(k) == 0 {
+		return s.key(k)
+	}
+	c := &s.lkeys[(int(k[0])*7+len(k))&(lineKeys-1)]
+	if c.set && bytes.Equal(c.raw, k) {
+		return c.key
+	}
+	key := s.key(k)
+	c.raw = append(c.raw[:0], k...)
+	c.key, c.set = key, true
+	return key
 }
 
 // SortedKeys returns the held keys in byte order.

@@ -173,3 +173,37 @@ func TestAddAttrsMatchesAdd(t *testing.T) {
 		})
 	}
 }
+
+// TestAddLineMatchesAdd: the cache of line keys changes nothing: AddLine
+// holds what Add of each pair (tokenizer.Pairs) holds, with more keys
+// than the cache has entries, keys in several cases and budgets that
+// leave keys and values out.
+func TestAddLineMatchesAdd(t *testing.T) {
+	for _, b := range []Budget{{}, {MaxKeys: 30, MaxValuesPerKey: 5, MaxPairs: 100}} {
+		got, want := NewPairSet(b, 2000), NewPairSet(b, 2000)
+		for pos := range uint32(2000) {
+			var line []byte
+			for j := range 4 {
+				k := fmt.Sprintf("k%d", (int(pos)*3+j*17)%90)
+				if pos%4 == 0 {
+					k = strings.ToUpper(k)
+				}
+				line = fmt.Appendf(line, "%s=v%d ", k, (int(pos)+j)%7)
+			}
+			got.AddLine(pos, line)
+			for k, v := range tokenizer.Pairs(line) {
+				want.Add(k, v, pos)
+			}
+		}
+		require.Equal(t, want.KeysComplete, got.KeysComplete)
+		require.Equal(t, want.SortedKeys(), got.SortedKeys())
+		for _, k := range want.SortedKeys() {
+			require.Equal(t, want.KeyPos(k), got.KeyPos(k), k)
+			require.Equal(t, want.Keys[k].Dropped, got.Keys[k].Dropped, k)
+			require.Equal(t, want.Keys[k].Values.Len(), got.Keys[k].Values.Len(), k)
+			for v, pos := range want.Keys[k].Values.Sorted() {
+				require.Equal(t, pos, got.Keys[k].Values.Get(v), "%s=%s", k, v)
+			}
+		}
+	}
+}

@@ -231,6 +231,30 @@ func (p *hashPages) append(h uint64) {
 	p.n++
 }
 
+// appendSet appends the hashes of set, in its order.
+func (p *hashPages) appendSet(set *hashSet) {
+	if set.zero {
+		p.append(0)
+	}
+	slots := set.slots
+	for len(slots) > 0 {
+		if p.n>>hashPageBits == len(p.pages) {
+			p.pages = append(p.pages, make([]uint64, hashPage))
+		}
+		page := p.pages[p.n>>hashPageBits]
+		i := p.n & (hashPage - 1)
+		k := 0
+		for ; k < len(slots) && i < hashPage; k++ {
+			if h := slots[k]; h != 0 {
+				page[i] = h
+				i++
+			}
+		}
+		p.n = p.n&^(hashPage-1) + i
+		slots = slots[k:]
+	}
+}
+
 // each calls fn for the hashes [from, to).
 func (p *hashPages) each(from, to int, fn func(uint64)) {
 	for from < to {
@@ -314,18 +338,13 @@ const (
 
 // endBlock moves the current set to hashes and counts its fingerprints.
 func (c *Collector) endBlock() {
-	if len(c.ends) < sampleBlocks {
-		c.set.each(func(h uint64) {
-			c.hashes.append(h)
-			c.counts.bump(fingerprint(h), true)
-		})
-	} else if c.counts.n > 0 {
-		c.set.each(func(h uint64) {
-			c.hashes.append(h)
-			c.counts.count(fingerprint(h))
-		})
-	} else {
-		c.set.each(c.hashes.append)
+	from := c.hashes.n
+	c.hashes.appendSet(&c.set)
+	switch {
+	case len(c.ends) < sampleBlocks:
+		c.hashes.each(from, c.hashes.n, func(h uint64) { c.counts.bump(fingerprint(h), true) })
+	case c.counts.n > 0:
+		c.hashes.each(from, c.hashes.n, func(h uint64) { c.counts.count(fingerprint(h)) })
 	}
 	c.ends = append(c.ends, c.hashes.n)
 	c.set.reset()

@@ -457,3 +457,24 @@ func TestCountTable(t *testing.T) {
 	var empty fpSet
 	require.False(t, empty.has(0))
 }
+
+// TestHashPages: sets appended across page boundaries read back whole, in
+// the set's order.
+func TestHashPages(t *testing.T) {
+	var p hashPages
+	var want []uint64
+	for round := range 40 {
+		var s hashSet
+		for i := range uint64(3000 + 97*round) {
+			s.Add(i * 0x9e3779b97f4a7c15 * uint64(round+1)) // 0 first of all
+		}
+		s.each(func(h uint64) { want = append(want, h) })
+		from := p.n
+		p.appendSet(&s)
+		require.Equal(t, s.n, p.n-from)
+	}
+	require.Greater(t, p.n, 2*hashPage)
+	var got []uint64
+	p.each(0, p.n, func(h uint64) { got = append(got, h) })
+	require.Equal(t, want, got)
+}

@@ -126,12 +126,8 @@ func roaringMinSize(pos []uint32) int {
 }
 
 func uvarintLen(x uint64) int {
-	n := 1
-	for x >= 0x80 {
-		x >>= 7
-		n++
-	}
-	return n
+	// 7 bits a byte, one byte for 0.
+	return (bits.Len64(x|1) + 6) / 7
 }
 
 // DecodePostings decodes a posting list. Every position must be below

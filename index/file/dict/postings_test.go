@@ -235,3 +235,9 @@ func BenchmarkAppendPostings(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(dst))/float64(len(pos)), "bytes/position")
 }
+
+func TestUvarintLen(t *testing.T) {
+	for _, x := range []uint64{0, 1, 127, 128, 16383, 16384, 1<<21 - 1, 1 << 21, 1<<63 - 1, 1 << 63, ^uint64(0)} {
+		require.Equal(t, len(binary.AppendUvarint(nil, x)), uvarintLen(x), x)
+	}
+}

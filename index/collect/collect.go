@@ -40,7 +40,6 @@ type TokenSet struct {
 	// its records, so that a prefix query can be answered (LongKey).
 	Long    Postings
 	Records uint64
-	low     []byte
 }
 
 // NewTokenSet returns an empty set for a chunk of records records.
@@ -76,8 +75,14 @@ func (ts *TokenSet) Add(pos uint32, line []byte) {
 			ts.Tokens.addWords(w0, w1, n, pos)
 			continue
 		}
-		ts.low = LongKey(ts.low[:0], line[start:i])
-		ts.Long.Add(ts.low, pos)
+		// LongKey, lowercased and hashed in registers: a bucket of the
+		// first BucketLen bytes, or the first MaxTokenLen bytes.
+		end := start + min(n, BucketLen)
+		if n > tokenizer.MaxTokenLen && !IsHex(line[start:i]) {
+			end = start + tokenizer.MaxTokenLen
+		}
+		w0, w1 := lowerWords(line, start, end)
+		ts.Long.addWords(w0, w1, end-start, pos)
 	}
 }
 

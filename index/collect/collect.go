@@ -17,6 +17,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"reflect"
 	"slices"
 	"unsafe"
 
@@ -215,6 +216,10 @@ type PairSet struct {
 	akeys        [attrKeys]attrKeyEntry
 	anext        int
 	lkeys        [lineKeys]lineKeyEntry
+	seen         map[unsafe.Pointer]seenAttrs // attribute maps added
+	seenPairs    []seenPair
+	seenHits     int  // records whose map was in seen since it was cleared
+	seenOff      bool // maps are not remembered
 }
 
 // NewPairSet returns an empty set with the budget b.
@@ -247,22 +252,26 @@ func (s *PairSet) key(key []byte) *Key {
 }
 
 // addValue records k=value at pos.
-func (s *PairSet) addValue(k *Key, value []byte, pos uint32) {
+func (s *PairSet) addValue(k *Key, value []byte, pos uint32) { s.addValueIndex(k, value, pos) }
+
+// addValueIndex records k=value at pos and returns the index of the
+// value's entry in k.Values, -1 when k's values are left out.
+func (s *PairSet) addValueIndex(k *Key, value []byte, pos uint32) int32 {
 	s.lists.push(&k.Pos, pos)
 	if k.Dropped {
-		return
+		return -1
 	}
 	s.vbuf = tokenizer.Lower(s.vbuf[:0], value)
-	if k.Values.AddExisting(s.vbuf, pos) {
-		return
+	if i, ok := k.Values.existingIndex(s.vbuf, pos); ok {
+		return int32(i)
 	}
 	if k.Values.Len() >= s.budget.MaxValuesPerKey || s.pairs >= s.budget.MaxPairs {
 		s.pairs -= k.Values.Len()
 		k.Values, k.Dropped = Postings{}, true
-		return
+		return -1
 	}
 	s.pairs++
-	k.Values.Add(s.vbuf, pos)
+	return int32(k.Values.addIndex(s.vbuf, pos))
 }
 
 // KeyPos returns the records holding the held key k (lowercased), in a
@@ -284,16 +293,79 @@ func (s *PairSet) AppendKeyPos(dst []uint32, k string) []uint32 {
 	return s.lists.appendPos(dst, &key.Pos)
 }
 
-// AddAttrs records the attributes of the record at pos.
+// AddAttrs records the attributes of the record at pos. The records of a
+// chunk block that have the same attributes share one map: the held keys
+// and value entries of a map seen before are kept, so that its next
+// records push their positions without looking anything up (unless fewer
+// than a quarter of the records of the last maxSeenAttrs maps shared
+// one). A map kept there cannot be freed, so its address names it.
 func (s *PairSet) AddAttrs(pos uint32, attrs chunk.Attributes) {
+	if len(attrs) == 0 {
+		return
+	}
+	if s.seenOff {
+		for k, v := range attrs {
+			if key := s.attrKey(k); key != nil {
+				s.abuf = append(s.abuf[:0], v...)
+				s.addValue(key, s.abuf, pos)
+			}
+		}
+		return
+	}
+	id := reflect.ValueOf(attrs).UnsafePointer()
+	if r, ok := s.seen[id]; ok {
+		s.seenHits++
+		for _, e := range s.seenPairs[r.from:r.to] {
+			s.lists.push(&e.key.Pos, pos)
+			// A value entry stays the value's until the key's values are
+			// left out.
+			if e.value >= 0 && !e.key.Dropped {
+				e.key.Values.pushIndex(uint32(e.value), pos)
+			}
+		}
+		return
+	}
+	if len(s.seen) >= maxSeenAttrs {
+		// Records that rarely share maps are not worth remembering.
+		s.seenOff = s.seenHits < maxSeenAttrs/4
+		clear(s.seen)
+		s.seenPairs, s.seenHits = s.seenPairs[:0], 0
+		if s.seenOff {
+			s.seen, s.seenPairs = nil, nil
+			s.AddAttrs(pos, attrs)
+			return
+		}
+	}
+	if s.seen == nil {
+		s.seen = make(map[unsafe.Pointer]seenAttrs)
+	}
+	from := len(s.seenPairs)
 	for k, v := range attrs {
 		key := s.attrKey(k)
 		if key == nil {
 			continue
 		}
 		s.abuf = append(s.abuf[:0], v...)
-		s.addValue(key, s.abuf, pos)
+		s.seenPairs = append(s.seenPairs, seenPair{key: key, value: s.addValueIndex(key, s.abuf, pos)})
 	}
+	s.seen[id] = seenAttrs{attrs: attrs, from: from, to: len(s.seenPairs)}
+}
+
+// maxSeenAttrs bounds the attribute maps a PairSet remembers (those of a
+// few blocks).
+const maxSeenAttrs = 4096
+
+// seenAttrs is what an attribute map added: seenPairs[from:to].
+type seenAttrs struct {
+	attrs    chunk.Attributes // kept, so that its address names it
+	from, to int
+}
+
+// seenPair is a held key of an attribute map and its value's entry in
+// the key's Values (-1: left out).
+type seenPair struct {
+	key   *Key
+	value int32
 }
 
 // attrKeys is the size of PairSet's cache of attribute keys.

@@ -124,9 +124,10 @@ func TestHashWords(t *testing.T) {
 	}
 }
 
-// TestAddAttrsMatchesAdd: the cache of attribute keys (by string address)
-// changes nothing: AddAttrs holds what Add of each pair holds, with more
-// keys than the cache, shared and fresh strings, and with budgets that
+// TestAddAttrsMatchesAdd: the caches of attribute keys (by string address)
+// and maps changes nothing: AddAttrs holds what Add of each pair holds,
+// with more keys than the cache, shared and fresh strings, maps that
+// several records share, and with budgets that
 // leave keys and values out (one attribute per record there: the order
 // of a map's pairs decides which).
 func TestAddAttrsMatchesAdd(t *testing.T) {
@@ -138,14 +139,19 @@ func TestAddAttrsMatchesAdd(t *testing.T) {
 		name    string
 		budget  Budget
 		perRec  int
+		records uint32
+		share   bool
 		partial bool
 	}{
-		{"all held", Budget{MaxKeys: 100, MaxValuesPerKey: 100, MaxPairs: 1000}, 3, false},
-		{"budget", Budget{MaxKeys: 24, MaxValuesPerKey: 4, MaxPairs: 50}, 1, true},
+		{"all held", Budget{MaxKeys: 100, MaxValuesPerKey: 100, MaxPairs: 1000}, 3, 1000, true, false},
+		{"budget", Budget{MaxKeys: 12, MaxValuesPerKey: 4, MaxPairs: 30}, 1, 1000, true, true},
+		// Maps not shared: AddAttrs stops remembering them.
+		{"unshared", Budget{MaxKeys: 100, MaxValuesPerKey: 100, MaxPairs: 1000}, 2, 3 * maxSeenAttrs, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, want := NewPairSet(tc.budget, 1000), NewPairSet(tc.budget, 1000)
-			for pos := range uint32(1000) {
+			got, want := NewPairSet(tc.budget, uint64(tc.records)), NewPairSet(tc.budget, uint64(tc.records))
+			var maps []chunk.Attributes // maps that later records share
+			for pos := range tc.records {
 				attrs := chunk.Attributes{}
 				for j := range tc.perRec {
 					k := shared[(int(pos)*7+j*13)%len(shared)]
@@ -154,11 +160,17 @@ func TestAddAttrsMatchesAdd(t *testing.T) {
 					}
 					attrs[k] = fmt.Sprintf("V%d", (int(pos)+j)%6)
 				}
+				if tc.share && len(maps) > 0 && pos%2 == 1 {
+					attrs = maps[int(pos/2)%len(maps)]
+				} else if tc.share && pos%5 == 0 {
+					maps = append(maps, attrs)
+				}
 				got.AddAttrs(pos, attrs)
 				for k, v := range attrs {
 					want.Add([]byte(k), []byte(v), pos)
 				}
 			}
+			require.Equal(t, !tc.share, got.seenOff)
 			require.Equal(t, !tc.partial, got.KeysComplete)
 			require.Equal(t, want.KeysComplete, got.KeysComplete)
 			require.Equal(t, want.SortedKeys(), got.SortedKeys())

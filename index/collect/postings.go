@@ -231,6 +231,31 @@ func (p *Postings) AddExisting(key []byte, pos uint32) bool {
 	return true
 }
 
+// addIndex is Add, returning the index of key's entry: it stays key's
+// for as long as p holds keys.
+func (p *Postings) addIndex(key []byte, pos uint32) uint32 {
+	p.Add(key, pos)
+	_, s := p.find(hashKey(key), key)
+	return s - 1
+}
+
+// existingIndex is AddExisting, returning the index of key's entry.
+func (p *Postings) existingIndex(key []byte, pos uint32) (uint32, bool) {
+	if p.slots == nil {
+		return 0, false
+	}
+	_, s := p.find(hashKey(key), key)
+	if s == 0 {
+		return 0, false
+	}
+	p.push(&p.entries[s-1].list, pos)
+	return s - 1, true
+}
+
+// pushIndex records pos under the key of entry i (from addIndex or
+// existingIndex).
+func (p *Postings) pushIndex(i, pos uint32) { p.push(&p.entries[i].list, pos) }
+
 // Has reports whether key has positions.
 func (p *Postings) Has(key []byte) bool {
 	if p.slots == nil {

@@ -90,3 +90,39 @@ func fileChunks(t *testing.T, opts file.Options, r *rand.Rand, n int, edit func(
 	require.NoError(t, fm.WaitSealed())
 	return fm, base
 }
+
+// BenchmarkCountFile counts over sealed file chunks (256 KiB blocks), where
+// a query's literal is searched in each decoded block's text before its
+// records are read (blockSearch); MB/s is of raw text.
+func BenchmarkCountFile(b *testing.B) {
+	lines := loghubLines(b, "OpenSSH_2k.log")
+	fm, err := file.Open(b.TempDir(), file.Options{Owner: "query bench"})
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = fm.Close() })
+	base := time.Date(2024, 12, 10, 6, 0, 0, 0, time.UTC)
+	var size int64
+	const copies = 40
+	for c := range copies {
+		for i, l := range lines {
+			_, err := fm.Append(chunk.Record{SourceTS: base.Add(time.Duration(i*copies+c) * time.Second), Raw: l})
+			require.NoError(b, err)
+			size += int64(len(l))
+		}
+	}
+	require.NoError(b, fm.Seal())
+	require.NoError(b, fm.WaitSealed())
+	for _, qs := range []string{"119.137.62.142", "173.234.31.186", "failed", `"Received disconnect"`, "/disconnect/"} {
+		q, err := Parse(qs)
+		require.NoError(b, err)
+		b.Run(qs, func(b *testing.B) {
+			b.SetBytes(size)
+			var n uint64
+			for b.Loop() {
+				if n, err = Count(b.Context(), fm, q, Options{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(n), "matched")
+		})
+	}
+}

@@ -16,8 +16,9 @@ const minBlockSearch = 16
 
 // literal returns bytes that every line matching n holds, compared ASCII
 // case-insensitively (lowercased), or nil when there are none: the text of
-// a token, phrase or prefix term, the longest such text of an And. Or, Not,
-// fields and regular expressions give none.
+// a token, phrase or prefix term, the literal a regular expression's
+// matches hold (unless (?i) could match it with non-ASCII letters), the
+// longest such text of an And. Or, Not and fields give none.
 func literal(n Node) []byte {
 	switch n := n.(type) {
 	case Token:
@@ -26,6 +27,12 @@ func literal(n Node) []byte {
 		return lowerASCII(n.Text)
 	case Prefix:
 		return lowerASCII(n.Text)
+	case Regexp:
+		m, err := newRegexpM(nil, n)
+		if err != nil || m.lit == "" || m.unicodeFold {
+			return nil
+		}
+		return lowerASCII(m.lit)
 	case And:
 		var best []byte
 		for _, t := range n.Terms {

@@ -18,7 +18,12 @@ func TestLiteral(t *testing.T) {
 		{"-error", ""},
 		{"host=web1", ""},
 		{"host=web1 sshd", "sshd"},
-		{"/err(or)?/", ""},
+		{"/err(or)?/", "err"},
+		{"/FAIL(ED|URE)/", "fail"},
+		{"/fail(ed|ure)/i", "fail"},
+		{"/kernel/i", ""}, // (?i) matches the Kelvin sign as k
+		{"/a|b/", ""},
+		{"/error/ 173.234.31.186", "173.234.31.186"},
 		{"*", ""},
 	} {
 		q, err := Parse(tc.q)

@@ -64,7 +64,8 @@ func TestRunFileBlockSearch(t *testing.T) {
 
 	queries := []string{"173.234.31.186", `"173.234.31.186"`, "173.234*", "31.186", "error", "ERROR host=web1",
 		`"failed password"`, "auth*", "sshd error", "173.234.31.186 -error", "kernel OR 173.234.31.186",
-		"user=root 173.234.31.186", "naïve", "pam_unix(sshd:auth)", `"a-b"`, "x_y", "nosuchword"}
+		"user=root 173.234.31.186", "naïve", "pam_unix(sshd:auth)", `"a-b"`, "x_y", "nosuchword",
+		`/173\.234\.31\.186/`, "/ERROR/", "/kernel/i", "/session/i", "/fail(ed|ure)/i", "/234.31/ error"}
 	for range 20 {
 		queries = append(queries, genNode(r, 2).String())
 	}

@@ -8,14 +8,15 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"glarc/chunk"
 )
 
 // A shared pass reads a chunk on one goroutine and, on a machine with more
-// than one core, hands copies of the lines to a second goroutine that runs
-// some of the LineCollectors, so that one chunk keeps two cores busy (the
-// last chunk of a build no longer leaves a core idle). Over a chunk of
+// than one core, hands copies of the lines to other goroutines that run
+// some of the LineCollectors, one each, so that one chunk keeps two cores
+// busy (the last chunk of a build no longer leaves a core idle). Over a chunk of
 // blocks (chunk.BlockTexter) it reads a block's text at once and hands a
 // copy of the whole block over.
 
@@ -41,7 +42,7 @@ func collectCost(kind string) int {
 }
 
 // passBatchRecords and passBatchBytes bound one batch of lines handed to
-// the second goroutine; passBatches is how many batches circulate.
+// the other goroutines; passBatches is how many batches circulate.
 const (
 	passBatchRecords = 1024
 	passBatchBytes   = 256 << 10
@@ -50,8 +51,8 @@ const (
 
 // planPass splits the collectors of a pass (cols[i] collects kinds[i])
 // into those fed on the reading goroutine and the LineCollectors fed from
-// a second one, balancing the estimated costs. With one core, or no
-// LineCollector, everything stays on the reading goroutine.
+// goroutines of their own, balancing the estimated costs. With one core,
+// or no LineCollector, everything stays on the reading goroutine.
 func planPass(kinds []string, cols []Collector) (local []Collector, off []LineCollector) {
 	type cand struct {
 		c    LineCollector
@@ -81,7 +82,7 @@ func planPass(kinds []string, cols []Collector) (local []Collector, off []LineCo
 	return local, off
 }
 
-// lineBatch holds copies of consecutive lines for the second goroutine:
+// lineBatch holds copies of consecutive lines for the other goroutines:
 // line i is text[ends[i-1]:ends[i]] (from 0 for the first), at pos[i], or
 // with pos nil at first+i.
 type lineBatch struct {
@@ -89,47 +90,64 @@ type lineBatch struct {
 	ends  []uint32
 	pos   []uint32
 	first uint32
+	left  atomic.Int32 // goroutines still reading the batch
 }
 
-// linePipe runs LineCollectors on a second goroutine, fed batches of
-// lines.
+// linePipe runs LineCollectors on goroutines of their own, one each, fed
+// the same batches of lines: the runtime spreads them, the reading
+// goroutine and the writes of the chunk before over the cores, better
+// than a fixed split of the collectors would.
 type linePipe struct {
-	free, full chan *lineBatch
-	wg         sync.WaitGroup
+	free chan *lineBatch
+	full []chan *lineBatch
+	wg   sync.WaitGroup
 }
 
 func startPipe(off []LineCollector) *linePipe {
-	p := &linePipe{free: make(chan *lineBatch, passBatches), full: make(chan *lineBatch, passBatches)}
+	p := &linePipe{free: make(chan *lineBatch, passBatches)}
 	for range passBatches {
 		p.free <- &lineBatch{text: make([]byte, 0, passBatchBytes+passBatchBytes/4), ends: make([]uint32, 0, passBatchRecords)}
 	}
-	p.wg.Go(func() {
-		for b := range p.full {
-			start := uint32(0)
-			for i, end := range b.ends {
-				line := b.text[start:end]
-				pos := b.first + uint32(i)
-				if b.pos != nil {
-					pos = b.pos[i]
+	for _, c := range off {
+		full := make(chan *lineBatch, passBatches)
+		p.full = append(p.full, full)
+		p.wg.Go(func() {
+			for b := range full {
+				start := uint32(0)
+				for i, end := range b.ends {
+					pos := b.first + uint32(i)
+					if b.pos != nil {
+						pos = b.pos[i]
+					}
+					c.AddLine(pos, b.text[start:end])
+					start = end
 				}
-				for _, c := range off {
-					c.AddLine(pos, line)
+				if b.left.Add(-1) == 0 {
+					b.text, b.ends, b.pos = b.text[:0], b.ends[:0], b.pos[:0]
+					p.free <- b
 				}
-				start = end
 			}
-			b.text, b.ends, b.pos = b.text[:0], b.ends[:0], b.pos[:0]
-			p.free <- b
-		}
-	})
+		})
+	}
 	return p
 }
 
-// close hands b over if it holds lines and waits for the second goroutine.
+// send hands b to every goroutine.
+func (p *linePipe) send(b *lineBatch) {
+	b.left.Store(int32(len(p.full)))
+	for _, full := range p.full {
+		full <- b
+	}
+}
+
+// close hands b over if it holds lines and waits for the goroutines.
 func (p *linePipe) close(b *lineBatch) {
 	if b != nil && len(b.ends) > 0 {
-		p.full <- b
+		p.send(b)
 	}
-	close(p.full)
+	for _, full := range p.full {
+		close(full)
+	}
 	p.wg.Wait()
 }
 
@@ -176,7 +194,7 @@ func byInput(cols []Collector) (lines []LineCollector, attrs []AttrCollector, ok
 
 // runBlockPass is runPass block by block: the lines of a block go to
 // lines, its records' attributes (AttrsAt) to attrs, and a copy of its
-// text to the second goroutine's collectors off.
+// text to the goroutines of the collectors off.
 func runBlockPass(ctx context.Context, cur chunk.RecordCursor, bt chunk.BlockTexter, as chunk.AttrSkipper,
 	lines []LineCollector, attrs []AttrCollector, off []LineCollector, each func(records, bytes uint64)) error {
 	n := cur.Len()
@@ -206,7 +224,7 @@ func runBlockPass(ctx context.Context, cur chunk.RecordCursor, bt chunk.BlockTex
 			b.text = append(b.text, text...)
 			b.ends = append(b.ends, offs[1:]...)
 			b.pos = nil
-			pipe.full <- b
+			pipe.send(b)
 		}
 		for i := range k {
 			p := uint32(first + i)
@@ -276,7 +294,7 @@ func runRecordPass(ctx context.Context, cur chunk.RecordCursor, cols, local []Co
 		b.ends = append(b.ends, uint32(len(b.text)))
 		b.pos = append(b.pos, pos)
 		if len(b.pos) >= passBatchRecords || len(b.text) >= passBatchBytes {
-			pipe.full <- b
+			pipe.send(b)
 			b = <-pipe.free
 		}
 		each(1, uint64(len(rec.Raw)))

@@ -26,9 +26,14 @@ type Postings struct {
 }
 
 type entry struct {
-	hash     uint64
+	hash uint64
+	// w0 and w1 hold a key of at most 16 bytes as little-endian words
+	// padded with zero bytes (zero for a longer key): addWords compares
+	// them instead of the arena's bytes.
+	w0, w1   uint64
 	off, len uint32 // key bytes in arena
 	list     PosList
+	_        [8]byte // 64 bytes: one cache line
 }
 
 // PosList is a list of ascending, distinct positions in the pages of a
@@ -157,10 +162,26 @@ func hashWords(w0, w1 uint64, n int) uint64 {
 // addWords is Add of the n bytes (at most 16) held in w0 and w1 as
 // little-endian words padded with zero bytes.
 func (p *Postings) addWords(w0, w1 uint64, n int, pos uint32) {
+	if p.slots == nil {
+		p.slots = make([]uint32, minSlots)
+	}
+	h := hashWords(w0, w1, n)
+	mask := len(p.slots) - 1
+	i := int(h) & mask
+	for ; ; i = (i + 1) & mask {
+		s := p.slots[i]
+		if s == 0 {
+			break
+		}
+		if e := &p.entries[s-1]; e.hash == h && e.w0 == w0 && e.w1 == w1 && e.len == uint32(n) {
+			p.push(&e.list, pos)
+			return
+		}
+	}
 	var buf [16]byte
 	binary.LittleEndian.PutUint64(buf[:], w0)
 	binary.LittleEndian.PutUint64(buf[8:], w1)
-	p.add(hashWords(w0, w1, n), buf[:n], pos)
+	p.insert(i, h, buf[:n], w0, w1, pos)
 }
 
 // find returns the slot of key (hash h): the entry index + 1 there, or 0
@@ -194,9 +215,20 @@ func (p *Postings) add(h uint64, key []byte, pos uint32) {
 		p.push(&p.entries[s-1].list, pos)
 		return
 	}
+	var w0, w1 uint64
+	if len(key) <= 16 {
+		var buf [16]byte
+		copy(buf[:], key)
+		w0, w1 = binary.LittleEndian.Uint64(buf[:]), binary.LittleEndian.Uint64(buf[8:])
+	}
+	p.insert(slot, h, key, w0, w1, pos)
+}
+
+// insert adds key (hash h, words w0 and w1) at the empty slot with pos.
+func (p *Postings) insert(slot int, h uint64, key []byte, w0, w1 uint64, pos uint32) {
 	off := len(p.arena)
 	p.arena = append(p.arena, key...)
-	p.entries = append(p.entries, entry{hash: h, off: uint32(off), len: uint32(len(key))})
+	p.entries = append(p.entries, entry{hash: h, w0: w0, w1: w1, off: uint32(off), len: uint32(len(key))})
 	p.push(&p.entries[len(p.entries)-1].list, pos)
 	p.slots[slot] = uint32(len(p.entries))
 	if 2*len(p.entries) > len(p.slots) {

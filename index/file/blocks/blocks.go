@@ -39,28 +39,34 @@
 // A container file (index/file/container) of type 'b', version 5 (version
 // 1 had no run pairs; 2 held index tokens and probed with a division; 3 had
 // no common section; 4 spread a key's bits over the whole filter and
-// checksummed each filter whole), with six sections:
+// checksummed each filter whole; 5 kept each block's filter apart, so that
+// a lookup read one place per block), with five sections:
 //
-//	0 meta       u64 records | u32 blocks | u32 hashes (k) | u32 bits per key | u32 segment words (128)  (24 B, checked at open)
-//	1 starts     blocks × u64 first position, ascending from 0                         (checked at open)
-//	2 directory  blocks × (u32 word offset | u32 words)                                 (checked at open)
-//	3 filters    u64 words; block i's filter is words [off, off+words)                  (checked by segment, when read)
-//	4 common     u32 fingerprints of the common keys, strictly ascending                (checked at open)
-//	5 sums       u32 CRC-32C of each segment of 128 words of the filters (the last may be shorter)  (checked at open)
+//	0 meta    u64 records | u32 blocks | u32 hashes (k) | u32 bits per key | u32 buckets | u32 segment bytes (4096)  (28 B, checked at open)
+//	1 starts  blocks × u64 first position, ascending from 0                        (checked at open)
+//	2 rows    buckets × 512 rows of R = ceil(blocks/8) bytes                        (checked by segment, when read)
+//	3 common  u32 fingerprints of the common keys, strictly ascending               (checked at open)
+//	4 sums    u32 CRC-32C of each segment of 4096 bytes of the rows (the last may be shorter)  (checked at open)
 //
-// The filters tile section 3 in block order; each is a multiple of 8 words.
-// A filter is a blocked Bloom filter of words/8 buckets of 512 bits (8
-// words: one cache line, never across a segment) and holds every distinct
-// key of its block that is not common. For h = Hash(key), the key's bucket
-// starts at word 8·hi64(h · words/8) (hi64: the high 64 bits of the 128-bit
-// product) and its bits in the bucket are (h >> 9i) & 511 for i in [0, k);
-// bit p of a bucket is bit p mod 64 of its word p/64. Hash is FNV-1a
-// (64-bit) over the ASCII-lowercased key, finished with the SplitMix64
-// mixer. words = 8 · max(1, ceil(n · bits per key / 512)) for n keys. With 8
-// bits per key and k = 6 about 2.5% of blocks that lack a key still pass.
-// A lookup checks the segment of each bucket it reads, once per lookup, so
-// it reads about one cache line and one 1 KiB segment per key and block,
-// not the whole filter; Verify checks every section whole.
+// The filters of all blocks are stored sliced: every block has a blocked
+// Bloom filter of the same number of buckets of 512 bits, and row p of
+// bucket b holds bit p of bucket b of every block's filter, block j in bit
+// j mod 8 of byte j/8 of the row (row r = 512·b + p starts at byte r·R of
+// section 2). A lookup of a key reads its k rows, all in one bucket of
+// 512·R bytes, and ANDs them: one read answers the key for every block of
+// the chunk, where one filter per block took a read per block (a page of
+// the file each, on 260 blocks of a 64 MiB chunk).
+//
+// For h = Hash(key) the key's bucket is hi64(h · buckets) (hi64: the high
+// 64 bits of the 128-bit product) and its bits are p = (h >> 9i) & 511 for
+// i in [0, k). Hash is FNV-1a (64-bit) over the ASCII-lowercased key,
+// finished with the SplitMix64 mixer. buckets = max(1, ceil(n · bits per
+// key / 512)) where n is the number of keys of the block at the 90th
+// percentile of the chunk's blocks (blocks of one chunk hold similar
+// amounts of text; the few larger ones get a higher false positive rate).
+// With 8 bits per key and k = 6 about 2.5% of blocks that lack a key still
+// pass. A lookup checks the 4 KiB segments its rows lie in, once per
+// lookup; Verify checks every section whole.
 package blocks
 
 import (
@@ -86,35 +92,35 @@ const FileName = "blocks.flt"
 
 // Format constants.
 const (
-	Version        byte = 5
-	MetaSize            = 24
+	Version        byte = 6
+	MetaSize            = 28
 	StartSize           = 8
-	DirEntrySize        = 8
-	WordSize            = 8
 	CommonSize          = 4
 	SumSize             = 4
-	BucketWords         = 8   // a 512-bit bucket holds all bits of a key
-	SegmentWords        = 128 // the filters are checksummed in 1 KiB segments
-	sections            = 6
+	BucketBits          = 512  // a bucket of a block's filter holds all bits of a key
+	SegmentBytes        = 4096 // the rows are checksummed in 4 KiB segments
+	sections            = 5
 	DefaultBitsPer      = 8
 	DefaultHashes       = 6
 	maxHashes           = 7 // 9 bits of the hash per bit in the bucket
 	maxBitsPerKey       = 64
+	// bucketsPercentile is the block (by key count, in percent of the
+	// chunk's blocks) that the number of buckets is sized for.
+	bucketsPercentile = 90
 )
 
 // Section numbers. Stored order: never renumber.
 const (
 	secMeta   = 0
 	secStarts = 1
-	secDir    = 2
-	secWords  = 3
-	secCommon = 4
-	secSums   = 5
+	secRows   = 2
+	secCommon = 3
+	secSums   = 4
 )
 
 // sectionNames names the sections in errors, by number.
 func sectionNames() [sections]string {
-	return [sections]string{"meta", "starts", "directory", "filters", "common", "segment sums"}
+	return [sections]string{"meta", "starts", "rows", "common", "segment sums"}
 }
 
 // FNV-1a (64-bit) parameters of Hash.
@@ -361,24 +367,29 @@ func (c *Collector) write(path string) error {
 		c.endBlock()
 	}
 	common := c.counts.atLeast(commonMin(len(c.starts)))
-	filters := make([][]uint64, len(c.ends))
-	var keys []uint64
+	// Each block's keys, the common ones left out, are counted first to
+	// size the buckets, then set.
+	counts := make([]int, len(c.ends))
 	start := 0
 	for i, end := range c.ends {
-		keys = keys[:0]
 		c.hashes.each(start, end, func(h uint64) {
 			if !common.has(fingerprint(h)) {
-				keys = append(keys, h)
+				counts[i]++
 			}
 		})
 		start = end
-		filter := make([]uint64, filterWords(len(keys), DefaultBitsPer))
-		for _, h := range keys {
-			setKey(filter, h, DefaultHashes)
-		}
-		filters[i] = filter
 	}
-	return writeFilters(path, c.records, c.starts, filters, common.list)
+	rows := newRows(len(c.ends), bucketsFor(counts, DefaultBitsPer))
+	start = 0
+	for i, end := range c.ends {
+		c.hashes.each(start, end, func(h uint64) {
+			if !common.has(fingerprint(h)) {
+				rows.setKey(i, h, DefaultHashes)
+			}
+		})
+		start = end
+	}
+	return writeRows(path, c.records, c.starts, rows, common.list)
 }
 
 // hashSet is a set of 64-bit hashes (open addressing; 0 is held aside).
@@ -462,18 +473,23 @@ func Write(path string, records uint64, starts []uint64, hashes [][]uint64) erro
 	return c.write(path)
 }
 
-// writeFilters writes one filter per block and the common fingerprints
+// writeRows writes the sliced filters and the common fingerprints
 // (ascending).
-func writeFilters(path string, records uint64, starts []uint64, filters [][]uint64, common []uint32) error {
+func writeRows(path string, records uint64, starts []uint64, rows rowSet, common []uint32) error {
 	w, err := container.Create(path, container.TypeBlocks, Version)
 	if err != nil {
 		return err
+	}
+	if uint64(len(rows.b)) > math.MaxUint32*SegmentBytes {
+		w.Abort()
+		return errors.New("block filters too large")
 	}
 	meta := binary.LittleEndian.AppendUint64(nil, records)
 	meta = binary.LittleEndian.AppendUint32(meta, uint32(len(starts)))
 	meta = binary.LittleEndian.AppendUint32(meta, DefaultHashes)
 	meta = binary.LittleEndian.AppendUint32(meta, DefaultBitsPer)
-	meta = binary.LittleEndian.AppendUint32(meta, SegmentWords)
+	meta = binary.LittleEndian.AppendUint32(meta, uint32(rows.buckets))
+	meta = binary.LittleEndian.AppendUint32(meta, SegmentBytes)
 	w.Write(meta)
 	w.EndSection()
 	buf := make([]byte, 0, StartSize*len(starts))
@@ -482,40 +498,17 @@ func writeFilters(path string, records uint64, starts []uint64, filters [][]uint
 	}
 	w.Write(buf)
 	w.EndSection()
-
-	total := 0
-	for _, filter := range filters {
-		total += len(filter)
-	}
-	dir := make([]byte, 0, DirEntrySize*len(filters))
-	words := make([]byte, 0, WordSize*total)
-	var off uint64
-	for _, filter := range filters {
-		n := uint64(len(filter))
-		for _, x := range filter {
-			words = binary.LittleEndian.AppendUint64(words, x)
-		}
-		if off+n > math.MaxUint32 {
-			w.Abort()
-			return errors.New("block filters exceed 2^32 words")
-		}
-		dir = binary.LittleEndian.AppendUint32(dir, uint32(off))
-		dir = binary.LittleEndian.AppendUint32(dir, uint32(n))
-		off += n
-	}
-	w.Write(dir)
+	w.Write(rows.b)
 	w.EndSection()
-	w.Write(words)
-	w.EndSection()
-	var cb []byte
+	cb := make([]byte, 0, CommonSize*len(common))
 	for _, f := range common {
 		cb = binary.LittleEndian.AppendUint32(cb, f)
 	}
 	w.Write(cb)
 	w.EndSection()
-	sums := make([]byte, 0, SumSize*(total+SegmentWords-1)/SegmentWords)
-	for lo := 0; lo < len(words); lo += SegmentWords * WordSize {
-		sums = binary.LittleEndian.AppendUint32(sums, container.Checksum(words[lo:min(lo+SegmentWords*WordSize, len(words))]))
+	sums := make([]byte, 0, SumSize*((len(rows.b)+SegmentBytes-1)/SegmentBytes))
+	for lo := 0; lo < len(rows.b); lo += SegmentBytes {
+		sums = binary.LittleEndian.AppendUint32(sums, container.Checksum(rows.b[lo:min(lo+SegmentBytes, len(rows.b))]))
 	}
 	w.Write(sums)
 	w.EndSection()
@@ -559,9 +552,10 @@ type Reader struct {
 	records uint64
 	k       int
 	starts  []uint64
-	dir     []byte
-	words   []byte
-	sums    []byte // CRC-32C of each segment of words
+	buckets uint64
+	rowLen  int    // R: bytes of one row
+	rows    []byte // section 2
+	sums    []byte // CRC-32C of each segment of rows
 	common  []byte // ascending u32 fingerprints
 }
 
@@ -584,7 +578,7 @@ func FromBytes(name string, data []byte) (*Reader, error) {
 func newReader(f *container.File) (*Reader, error) {
 	var secs [sections][]byte
 	for i, name := range sectionNames() {
-		if i == secWords {
+		if i == secRows {
 			continue
 		}
 		b, err := f.Verified(i, name)
@@ -601,16 +595,17 @@ func newReader(f *container.File) (*Reader, error) {
 	if len(meta) != MetaSize {
 		return nil, bad(secMeta, "%d bytes, want %d", len(meta), MetaSize)
 	}
-	r := &Reader{f: f, records: binary.LittleEndian.Uint64(meta), words: f.Section(secWords)}
+	r := &Reader{f: f, records: binary.LittleEndian.Uint64(meta), rows: f.Section(secRows)}
 	n := binary.LittleEndian.Uint32(meta[8:])
 	k := binary.LittleEndian.Uint32(meta[12:])
 	bpk := binary.LittleEndian.Uint32(meta[16:])
-	if seg := binary.LittleEndian.Uint32(meta[20:]); k == 0 || k > maxHashes || bpk == 0 || bpk > maxBitsPerKey || seg != SegmentWords {
-		return nil, bad(secMeta, "bad parameters k=%d bits=%d segment=%d", k, bpk, seg)
+	buckets := binary.LittleEndian.Uint32(meta[20:])
+	if seg := binary.LittleEndian.Uint32(meta[24:]); k == 0 || k > maxHashes || bpk == 0 || bpk > maxBitsPerKey || buckets == 0 || seg != SegmentBytes {
+		return nil, bad(secMeta, "bad parameters k=%d bits=%d buckets=%d segment=%d", k, bpk, buckets, seg)
 	}
-	r.k = int(k)
-	if uint64(len(secs[secStarts])) != uint64(n)*StartSize || uint64(len(secs[secDir])) != uint64(n)*DirEntrySize {
-		return nil, bad(secMeta, "%d blocks, sections of %d and %d bytes", n, len(secs[secStarts]), len(secs[secDir]))
+	r.k, r.buckets = int(k), uint64(buckets)
+	if uint64(len(secs[secStarts])) != uint64(n)*StartSize {
+		return nil, bad(secMeta, "%d blocks, a starts section of %d bytes", n, len(secs[secStarts]))
 	}
 	if n == 0 {
 		return nil, bad(secMeta, "no blocks")
@@ -623,22 +618,12 @@ func newReader(f *container.File) (*Reader, error) {
 		}
 		r.starts[i] = s
 	}
-	r.dir = secs[secDir]
-	// Filters must tile the words section: checked once here so that
-	// lookups only slice.
-	var next uint64
-	for i := range int(n) {
-		off, words := r.entry(i)
-		if uint64(off) != next || words == 0 || words%BucketWords != 0 {
-			return nil, bad(secDir, "block %d filter at word %d of %d words", i, off, words)
-		}
-		next += uint64(words)
-	}
-	if next*WordSize != uint64(len(r.words)) {
-		return nil, bad(secWords, "%d words, the directory names %d", len(r.words)/WordSize, next)
+	r.rowLen = int((uint64(n) + 7) / 8)
+	if want := r.buckets * BucketBits * uint64(r.rowLen); uint64(len(r.rows)) != want {
+		return nil, bad(secRows, "%d bytes, %d buckets of %d blocks take %d", len(r.rows), buckets, n, want)
 	}
 	r.sums = secs[secSums]
-	if segs := (next + SegmentWords - 1) / SegmentWords; uint64(len(r.sums)) != segs*SumSize {
+	if segs := (uint64(len(r.rows)) + SegmentBytes - 1) / SegmentBytes; uint64(len(r.sums)) != segs*SumSize {
 		return nil, bad(secSums, "%d bytes for %d segments", len(r.sums), segs)
 	}
 	r.common = secs[secCommon]
@@ -653,32 +638,75 @@ func newReader(f *container.File) (*Reader, error) {
 	return r, nil
 }
 
-func (r *Reader) entry(i int) (off, words uint32) {
-	e := r.dir[i*DirEntrySize:]
-	return binary.LittleEndian.Uint32(e), binary.LittleEndian.Uint32(e[4:])
-}
-
-// segments is a set of the segments of the filters section found intact
-// during one lookup.
+// segments is a set of the segments of the rows found intact during one
+// lookup.
 type segments []uint64
 
 func (r *Reader) newSegments() segments {
 	return make(segments, (len(r.sums)/SumSize+63)/64)
 }
 
-// check checks the checksum of segment i of the filters, once per lookup.
-func (r *Reader) check(seen segments, i uint32) error {
+// check checks the checksum of segment i of the rows, once per lookup.
+func (r *Reader) check(seen segments, i int) error {
 	if seen[i/64]&(1<<(i%64)) != 0 {
 		return nil
 	}
-	lo := uint64(i) * SegmentWords * WordSize
-	b := r.words[lo:min(lo+SegmentWords*WordSize, uint64(len(r.words)))]
+	lo := i * SegmentBytes
+	b := r.rows[lo:min(lo+SegmentBytes, len(r.rows))]
 	if got, want := container.Checksum(b), binary.LittleEndian.Uint32(r.sums[i*SumSize:]); got != want {
-		return &index.CorruptError{Path: r.f.Path(), Section: "filters", Offset: r.f.Offset(secWords) + int64(lo),
+		return &index.CorruptError{Path: r.f.Path(), Section: "rows", Offset: r.f.Offset(secRows) + int64(lo),
 			Reason: fmt.Sprintf("segment %d checksum %#08x, want %#08x", i, got, want)}
 	}
 	seen[i/64] |= 1 << (i % 64)
 	return nil
+}
+
+// row returns row p of bucket b, after checking the segments it lies in.
+func (r *Reader) row(seen segments, b, p uint64) ([]byte, error) {
+	off := int((b*BucketBits + p) * uint64(r.rowLen))
+	end := off + r.rowLen
+	for s := off / SegmentBytes; s <= (end-1)/SegmentBytes; s++ {
+		if err := r.check(seen, s); err != nil {
+			return nil, err
+		}
+	}
+	return r.rows[off:end], nil
+}
+
+// and ANDs into acc (a bit per block) the rows of every key hash of hs,
+// checking each segment it reads (seen: the segments already checked). It
+// stops early when no block is left.
+func (r *Reader) and(acc []byte, hs []uint64, seen segments) error {
+	for _, h := range hs {
+		b := bucketOf(h, r.buckets)
+		for i := range r.k {
+			row, err := r.row(seen, b, bitOf(h, i))
+			if err != nil {
+				return err
+			}
+			left := byte(0)
+			for j := range acc {
+				acc[j] &= row[j]
+				left |= acc[j]
+			}
+			if left == 0 {
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
+// allBlocks returns a row with the bit of every block set.
+func (r *Reader) allBlocks() []byte {
+	acc := make([]byte, r.rowLen)
+	for j := range acc {
+		acc[j] = 0xff
+	}
+	if n := len(r.starts) % 8; n != 0 {
+		acc[len(acc)-1] = 1<<n - 1
+	}
+	return acc
 }
 
 // Records is the number of records covered.
@@ -723,38 +751,20 @@ func (r *Reader) isCommon(h uint64) bool {
 	return false
 }
 
-// mayContain tests one block for every key hash of hs, checking each
-// segment it reads (seen: the segments already checked).
-func (r *Reader) mayContain(block int, hs []uint64, seen segments) (bool, error) {
-	if len(hs) == 0 {
-		return true, nil
-	}
-	if block < 0 || block >= len(r.starts) {
-		return true, fmt.Errorf("block %d of %d: %w", block, len(r.starts), index.ErrCorrupt)
-	}
-	off, words := r.entry(block)
-	for _, h := range hs {
-		b := off + bucket(h, words) // a bucket never spans two segments
-		if err := r.check(seen, b/SegmentWords); err != nil {
-			return true, err
-		}
-		for i := range r.k {
-			p := bitOf(h, i)
-			w := binary.LittleEndian.Uint64(r.words[(uint64(b)+p/64)*WordSize:])
-			if w&(1<<(p%64)) == 0 {
-				return false, nil
-			}
-		}
-	}
-	return true, nil
-}
-
 // MayContain reports whether block may hold every run of runs (token
-// runs or run pairs). Index tokens are not held (IsKey) and pass.
+// runs or run pairs). Index tokens are not held (IsKey) and pass; so does
+// a block whose rows are damaged.
 func (r *Reader) MayContain(block int, runs [][]byte) bool {
+	if block < 0 || block >= len(r.starts) {
+		return true
+	}
 	var buf [8]uint64
-	ok, _ := r.mayContain(block, r.keyHashes(buf[:0], runs), r.newSegments())
-	return ok
+	hs := r.keyHashes(buf[:0], runs)
+	acc := r.allBlocks()
+	if err := r.and(acc, hs, r.newSegments()); err != nil {
+		return true
+	}
+	return acc[block/8]&(1<<(block%8)) != 0
 }
 
 // Candidates returns the positions of the blocks that may hold every run
@@ -763,20 +773,20 @@ func (r *Reader) MayContain(block int, runs [][]byte) bool {
 func (r *Reader) Candidates(runs [][]byte) (*roaring.Bitmap, error) {
 	var buf [8]uint64
 	hs := r.keyHashes(buf[:0], runs)
-	seen := r.newSegments()
+	acc := r.allBlocks()
+	if err := r.and(acc, hs, r.newSegments()); err != nil {
+		return nil, err
+	}
 	out := roaring.New()
 	for i, s := range r.starts {
-		ok, err := r.mayContain(i, hs, seen)
-		if err != nil {
-			return nil, err
+		if acc[i/8]&(1<<(i%8)) == 0 {
+			continue
 		}
-		if ok {
-			end := r.records
-			if i+1 < len(r.starts) {
-				end = r.starts[i+1]
-			}
-			out.AddRange(s, end)
+		end := r.records
+		if i+1 < len(r.starts) {
+			end = r.starts[i+1]
 		}
+		out.AddRange(s, end)
 	}
 	return out, nil
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math/bits"
 	"os"
 	"path/filepath"
 	"slices"
@@ -63,32 +62,22 @@ func TestGolden(t *testing.T) {
 	got, err := os.ReadFile(path)
 	require.NoError(t, err)
 
-	bloom := func(buckets int, keys ...string) []byte {
-		w := make([]uint64, 8*buckets)
-		for _, r := range keys {
-			h := Hash([]byte(r))
-			hi, _ := bits.Mul64(h, uint64(buckets))
-			for i := range 6 {
-				p := h >> (9 * i) & 511
-				w[8*hi+p/64] |= 1 << (p % 64)
-			}
-		}
-		var out []byte
-		for _, x := range w {
-			out = binary.LittleEndian.AppendUint64(out, x)
-		}
-		return out
-	}
-	meta := slices.Concat(le64(MinCommonBlocks), le32(MinCommonBlocks), le32(6), le32(8), le32(128))
-	var starts, dir, words []byte
+	// 2 keys per block (10i and "7 10i") → 16 bits → 1 bucket; 8 blocks →
+	// rows of 1 byte: 512 bytes, one segment.
+	meta := slices.Concat(le64(MinCommonBlocks), le32(MinCommonBlocks), le32(6), le32(8), le32(1), le32(4096))
+	var starts []byte
+	rows := make([]byte, 512)
 	for i := range MinCommonBlocks {
 		starts = append(starts, le64(uint64(i))...)
 		n := fmt.Sprintf("10%d", i)
-		w := bloom(1, n, "7 "+n) // 2 keys → 16 bits → 1 bucket of 8 words
-		dir = slices.Concat(dir, le32(uint32(8*i)), le32(8))
-		words = append(words, w...)
+		for _, key := range []string{n, "7 " + n} {
+			h := Hash([]byte(key))
+			for k := range 6 {
+				rows[h>>(9*k)&511] |= 1 << i // bucket 0 of 1: row p is byte p
+			}
+		}
 	}
-	sums := le32(container.Checksum(words)) // 64 words: one segment
+	sums := le32(container.Checksum(rows))
 	fps := []uint32{uint32(Hash([]byte("x")) >> 32), uint32(Hash([]byte("7")) >> 32), uint32(Hash([]byte("x 7")) >> 32)}
 	slices.Sort(fps)
 	var common []byte
@@ -96,7 +85,7 @@ func TestGolden(t *testing.T) {
 		common = append(common, le32(f)...)
 	}
 
-	secs := [][]byte{meta, starts, dir, words, common, sums}
+	secs := [][]byte{meta, starts, rows, common, sums}
 	want := []byte{'i', 'b', Version, 1}
 	var table []byte
 	for _, s := range secs {
@@ -328,12 +317,18 @@ func TestEmptyChunk(t *testing.T) {
 	require.NoError(t, r.Close())
 }
 
+// exercise looks runs up in every block, failing when a lookup reads
+// damaged rows.
 func exercise(r *Reader, runs [][]byte) ([]bool, error) {
+	bm, err := r.Candidates(runs)
+	if err != nil {
+		return nil, err
+	}
 	var out []bool
-	for b := range r.BlockStarts() {
-		ok, err := r.mayContain(b, r.keyHashes(nil, runs), r.newSegments())
-		if err != nil {
-			return nil, err
+	for b, s := range r.BlockStarts() {
+		ok := bm.Contains(uint32(s))
+		if r.MayContain(b, runs) != ok {
+			return nil, fmt.Errorf("block %d: MayContain and Candidates disagree", b)
 		}
 		out = append(out, ok)
 	}
@@ -380,37 +375,40 @@ func TestDamagedSegment(t *testing.T) {
 	require.NoError(t, err)
 	r, err := FromBytes("good", good)
 	require.NoError(t, err)
-	require.Greater(t, len(r.sums)/SumSize, 2, "several segments")
-	// Damage the bucket of key 7 in block 0.
+	require.Greater(t, len(r.sums)/SumSize, 1, "several segments")
+	// Damage a row of key 7.
+	segsOf := func(key []byte) map[int]bool {
+		h := Hash(key)
+		segs := map[int]bool{}
+		for i := range r.k {
+			off := int((bucketOf(h, r.buckets)*BucketBits + bitOf(h, i)) * uint64(r.rowLen))
+			segs[off/SegmentBytes], segs[(off+r.rowLen-1)/SegmentBytes] = true, true
+		}
+		return segs
+	}
 	h := Hash([]byte("7"))
-	off, words := r.entry(0)
-	b := off + bucket(h, words)
-	at := int(r.f.Offset(secWords)) + int(b)*WordSize
+	off := int((bucketOf(h, r.buckets)*BucketBits + bitOf(h, 0)) * uint64(r.rowLen))
+	at := int(r.f.Offset(secRows)) + off
 	bad := slices.Clone(good)
 	bad[at] ^= 0x01
 	r2, err := FromBytes("bad", bad)
-	require.NoError(t, err, "filters are not checked at open")
+	require.NoError(t, err, "rows are not checked at open")
 	_, err = r2.Candidates([][]byte{[]byte("7")})
 	require.ErrorIs(t, err, index.ErrCorrupt)
 	require.True(t, r2.MayContain(0, [][]byte{[]byte("7")}), "a damaged block is read")
 	require.ErrorIs(t, r2.Verify(), index.ErrCorrupt)
-	// A key whose buckets lie in other segments only.
+	// A key whose rows lie in other segments only.
 	for i := range 4000 {
 		k := []byte(fmt.Sprint(i * 7919))
-		hk := Hash(k)
-		clean := true
-		for blk := range r.BlockStarts() {
-			o, w := r.entry(blk)
-			clean = clean && (o+bucket(hk, w))/SegmentWords != b/SegmentWords
+		if segsOf(k)[off/SegmentBytes] {
+			continue
 		}
-		if clean {
-			c, err := r2.Candidates([][]byte{k})
-			require.NoError(t, err)
-			want, err := r.Candidates([][]byte{k})
-			require.NoError(t, err)
-			require.True(t, want.Equals(c))
-			return
-		}
+		c, err := r2.Candidates([][]byte{k})
+		require.NoError(t, err)
+		want, err := r.Candidates([][]byte{k})
+		require.NoError(t, err)
+		require.True(t, want.Equals(c))
+		return
 	}
 	t.Fatal("no key outside the damaged segment")
 }

@@ -1,32 +1,49 @@
 package blocks
 
-import "math/bits"
+import (
+	"math/bits"
+	"slices"
+)
 
-// A filter is a blocked Bloom filter: words/BucketWords buckets of 512
-// bits, and all k bits of a key in one bucket, so that a lookup reads one
-// cache line and one checksummed segment per block.
-
-// filterWords is the size in words of the filter of n keys.
-func filterWords(n int, bitsPerKey uint64) int {
-	buckets := (uint64(n)*bitsPerKey + BucketWords*64 - 1) / (BucketWords * 64)
-	return int(max(1, buckets)) * BucketWords
+// rowSet is the sliced filters of a chunk's blocks being built: bucket
+// count buckets, each of BucketBits rows of a bit per block.
+type rowSet struct {
+	blocks  int
+	buckets uint64
+	rowLen  int
+	b       []byte
 }
 
-// bucket is the first word of key hash h's bucket in a filter of words
-// words: BucketWords · hi64(h · buckets).
-func bucket(h uint64, words uint32) uint32 {
-	hi, _ := bits.Mul64(h, uint64(words/BucketWords))
-	return uint32(hi) * BucketWords
+func newRows(blocks int, buckets uint64) rowSet {
+	rowLen := (blocks + 7) / 8
+	return rowSet{blocks: blocks, buckets: buckets, rowLen: rowLen, b: make([]byte, buckets*BucketBits*uint64(rowLen))}
+}
+
+// setKey sets the k bits of key hash h in the filter of block.
+func (rs rowSet) setKey(block int, h uint64, k int) {
+	b := bucketOf(h, rs.buckets)
+	for i := range k {
+		off := (b*BucketBits+bitOf(h, i))*uint64(rs.rowLen) + uint64(block/8)
+		rs.b[off] |= 1 << (block % 8)
+	}
+}
+
+// bucketsFor is the bucket count of every block's filter: enough for
+// bitsPerKey bits per key of the block at bucketsPercentile by key count.
+func bucketsFor(counts []int, bitsPerKey uint64) uint64 {
+	if len(counts) == 0 {
+		return 1
+	}
+	sorted := slices.Sorted(slices.Values(counts))
+	n := uint64(sorted[(len(sorted)-1)*bucketsPercentile/100])
+	return max(1, (n*bitsPerKey+BucketBits-1)/BucketBits)
+}
+
+// bucketOf is key hash h's bucket of buckets: hi64(h · buckets).
+func bucketOf(h, buckets uint64) uint64 {
+	hi, _ := bits.Mul64(h, buckets)
+	return hi
 }
 
 // bitOf is the i-th bit of key hash h in its bucket: bits 9i to 9i+8 of h.
-func bitOf(h uint64, i int) uint64 { return h >> (9 * i) & (BucketWords*64 - 1) }
-
-// setKey sets the k bits of key hash h in filter.
-func setKey(filter []uint64, h uint64, k int) {
-	b := bucket(h, uint32(len(filter)))
-	for i := range k {
-		p := bitOf(h, i)
-		filter[b+uint32(p/64)] |= 1 << (p % 64)
-	}
-}
+func bitOf(h uint64, i int) uint64 { return h >> (9 * i) & (BucketBits - 1) }

@@ -184,10 +184,31 @@ func (p *Postings) addWords(w0, w1 uint64, n int, pos uint32) {
 	p.insert(i, h, buf[:n], w0, w1, pos)
 }
 
+// keyWords returns key (at most 16 bytes) as two little-endian words
+// padded with zero bytes.
+func keyWords(key []byte) (w0, w1 uint64) {
+	var buf [16]byte
+	copy(buf[:], key)
+	return binary.LittleEndian.Uint64(buf[:]), binary.LittleEndian.Uint64(buf[8:])
+}
+
 // find returns the slot of key (hash h): the entry index + 1 there, or 0
 // and the empty slot where it would go.
 func (p *Postings) find(h uint64, key []byte) (slot int, idx uint32) {
 	mask := len(p.slots) - 1
+	if len(key) <= 16 {
+		// Compared in the entry, without reading the arena.
+		w0, w1 := keyWords(key)
+		for i := int(h) & mask; ; i = (i + 1) & mask {
+			s := p.slots[i]
+			if s == 0 {
+				return i, 0
+			}
+			if e := &p.entries[s-1]; e.hash == h && e.w0 == w0 && e.w1 == w1 && e.len == uint32(len(key)) {
+				return i, s
+			}
+		}
+	}
 	for i := int(h) & mask; ; i = (i + 1) & mask {
 		s := p.slots[i]
 		if s == 0 {
@@ -217,9 +238,7 @@ func (p *Postings) add(h uint64, key []byte, pos uint32) {
 	}
 	var w0, w1 uint64
 	if len(key) <= 16 {
-		var buf [16]byte
-		copy(buf[:], key)
-		w0, w1 = binary.LittleEndian.Uint64(buf[:]), binary.LittleEndian.Uint64(buf[8:])
+		w0, w1 = keyWords(key)
 	}
 	p.insert(slot, h, key, w0, w1, pos)
 }

@@ -379,17 +379,17 @@ func (c *Collector) write(path string) error {
 		})
 		start = end
 	}
-	rows := newRows(len(c.ends), bucketsFor(counts, DefaultBitsPer))
+	filters := newBlockFilters(len(c.ends), bucketsFor(counts, DefaultBitsPer))
 	start = 0
 	for i, end := range c.ends {
 		c.hashes.each(start, end, func(h uint64) {
 			if !common.has(fingerprint(h)) {
-				rows.setKey(i, h, DefaultHashes)
+				filters.setKey(i, h, DefaultHashes)
 			}
 		})
 		start = end
 	}
-	return writeRows(path, c.records, c.starts, rows, common.list)
+	return writeRows(path, c.records, c.starts, filters.rows(), common.list)
 }
 
 // hashSet is a set of 64-bit hashes (open addressing; 0 is held aside).

@@ -476,3 +476,23 @@ func TestHashPages(t *testing.T) {
 	p.each(0, p.n, func(h uint64) { got = append(got, h) })
 	require.Equal(t, want, got)
 }
+
+// TestBlockFiltersRows: filters set block by block and sliced give the
+// rows that setting every key in the rows directly gives.
+func TestBlockFiltersRows(t *testing.T) {
+	for _, blocks := range []int{1, 7, 8, 9, 64, 131} {
+		for _, buckets := range []uint64{1, 3} {
+			bf := newBlockFilters(blocks, buckets)
+			want := newRows(blocks, buckets)
+			h := uint64(blocks)*0x9e3779b97f4a7c15 + buckets
+			for i := range blocks {
+				for range 1 + i%50 {
+					h = mix(h + 0x9e3779b97f4a7c15)
+					bf.setKey(i, h, DefaultHashes)
+					want.setKey(i, h, DefaultHashes)
+				}
+			}
+			require.Equal(t, want.b, bf.rows().b, "%d blocks, %d buckets", blocks, buckets)
+		}
+	}
+}

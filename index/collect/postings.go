@@ -369,12 +369,26 @@ func (p *Postings) Sorted() iter.Seq2[[]byte, []uint32] {
 // and are valid until the next step.
 func (p *Postings) Longest(k int) iter.Seq2[[]byte, []uint32] {
 	return func(yield func([]byte, []uint32) bool) {
-		order := make([]uint32, len(p.entries))
-		for i := range order {
-			order[i] = uint32(i)
+		// The k longest, most first, ties in entry order (a stable sort's
+		// first k), kept in order as the entries go by: most entries are
+		// shorter than the k-th and cost one comparison.
+		top := make([]uint32, 0, min(k, len(p.entries)))
+		for i := range p.entries {
+			n := p.entries[i].list.n
+			if len(top) == k && (k == 0 || n <= p.entries[top[k-1]].list.n) {
+				continue
+			}
+			j := len(top)
+			for j > 0 && p.entries[top[j-1]].list.n < n {
+				j--
+			}
+			if len(top) < k {
+				top = append(top, 0)
+			}
+			copy(top[j+1:], top[j:len(top)-1])
+			top[j] = uint32(i)
 		}
-		slices.SortStableFunc(order, func(a, b uint32) int { return int(p.entries[b].list.n) - int(p.entries[a].list.n) })
-		for _, i := range order[:min(k, len(order))] {
+		for _, i := range top {
 			e := &p.entries[i]
 			p.scratch = p.appendPos(p.scratch[:0], &e.list)
 			if !yield(p.arena[e.off:e.off+e.len], p.scratch) {

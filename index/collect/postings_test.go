@@ -66,3 +66,34 @@ func TestPairSetKeyPos(t *testing.T) {
 	require.True(t, s.Keys["user"].Dropped)
 	require.Nil(t, s.KeyPos("absent"))
 }
+
+// TestLongest: the k longest lists, most first, ties in the order keys
+// were added (as a stable sort by length gives them).
+func TestLongest(t *testing.T) {
+	var p Postings
+	var keys []string
+	lens := map[string]int{}
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := range 500 {
+		k := fmt.Sprintf("key%d", i)
+		keys = append(keys, k)
+		lens[k] = 1 + r.IntN(12) // many ties
+	}
+	for pos := range uint32(12) {
+		for _, k := range keys {
+			if int(pos) < lens[k] {
+				p.Add([]byte(k), pos)
+			}
+		}
+	}
+	want := slices.Clone(keys)
+	slices.SortStableFunc(want, func(a, b string) int { return lens[b] - lens[a] })
+	for _, k := range []int{0, 1, 5, 64, 500, 600} {
+		var got []string
+		for key, pos := range p.Longest(k) {
+			got = append(got, string(key))
+			require.Len(t, pos, lens[string(key)])
+		}
+		require.Equal(t, want[:min(k, len(want))], append([]string{}, got...), "k=%d", k)
+	}
+}

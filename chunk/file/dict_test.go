@@ -18,7 +18,7 @@ import (
 func dictFixture(t testing.TB) (path string, want []chunk.Record) {
 	t.Helper()
 	dir := t.TempDir()
-	m, err := Open(dir, Options{BlockBytes: 96 << 10, Now: testClock()})
+	m, err := Open(dir, Options{BlockBytes: 96 << 10, Dictionary: true, Now: testClock()})
 	require.NoError(t, err)
 	var id chunk.ChunkID
 	for i := range 6000 {

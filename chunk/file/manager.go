@@ -33,6 +33,12 @@ type Options struct {
 	MaxChunkBytes int64
 	// BlockBytes is the raw text per compressed block. Default DefaultBlockBytes.
 	BlockBytes int
+	// Dictionary gives each sealed chunk a zstd dictionary, the first
+	// DictBytes of its text: text frames about 6% smaller on a generated
+	// syslog corpus, but decoded about 2.4 times slower (zstd takes a
+	// slower path for frames with a dictionary), which selective queries
+	// and scans pay for every block they read. Off by default.
+	Dictionary bool
 	// ReadOnly opens without the writer lock: no appends, no recovery.
 	ReadOnly bool
 	// Owner names the writer in the lock file, e.g. "glarc import".
@@ -143,6 +149,7 @@ func Open(dir string, opts Options) (*Manager, error) {
 		m.release()
 		return nil, err
 	}
+	m.enc.dict = opts.Dictionary
 	if opts.Rollback != nil {
 		if err := m.rollback(*opts.Rollback); err != nil {
 			m.release()

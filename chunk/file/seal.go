@@ -100,6 +100,8 @@ type sealWriter struct {
 	// before any job is handed over.
 	text    *zstd.Encoder
 	ownText bool
+	// dict allows a dictionary (encoders.dict).
+	dict    bool
 	started bool
 	shared  *zstd.Encoder
 }
@@ -143,7 +145,7 @@ func newSealWriter(dstDir string, blockBytes int, enc encoders) (*sealWriter, er
 	if enc.bufs != nil {
 		free = enc.bufs.jobs
 	}
-	sw := &sealWriter{dstDir: dstDir, tmp: dstDir + tmpSuffix, blockBytes: blockBytes, bb: enc.bufs.builder(), off: HeaderSize,
+	sw := &sealWriter{dstDir: dstDir, tmp: dstDir + tmpSuffix, blockBytes: blockBytes, dict: enc.dict, bb: enc.bufs.builder(), off: HeaderSize,
 		jobs: make(chan *blockJob, sealWorkers), order: make(chan *blockJob, 2*sealWorkers), free: free, bufs: enc.bufs,
 		shared: enc.text}
 	if err := os.RemoveAll(sw.tmp); err != nil {
@@ -209,14 +211,16 @@ func (sw *sealWriter) add(src, ingest, wrte int64, attrs, raw []byte) error {
 	return nil
 }
 
-// start writes the dictionary section, before the first block: the
-// chunk's dictionary is the first DictBytes of text (the first block's),
-// if that block holds at least dictMinText (a smaller chunk gets none).
+// start writes the dictionary section, before the first block: with
+// dictionaries on (Options.Dictionary), the chunk's dictionary is the
+// first DictBytes of text (the first block's), if that block holds at
+// least dictMinText (a smaller chunk gets none); otherwise the section is
+// empty.
 // It is stored compressed as a frame of its own.
 func (sw *sealWriter) start(first []byte) error {
 	sw.started = true
 	var dict, stored []byte
-	if len(first) >= dictMinText {
+	if sw.dict && len(first) >= dictMinText {
 		dict = slices.Clone(first[:min(len(first), DictBytes)])
 		enc, err := newTextEncoder(dict)
 		if err != nil {

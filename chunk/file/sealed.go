@@ -358,6 +358,8 @@ type blockJob struct {
 type encoders struct {
 	meta, text *zstd.Encoder
 	bufs       *sealBufs // block buffers shared by the seals
+	// dict gives each sealed chunk a text dictionary (Options.Dictionary).
+	dict bool
 }
 
 // Compression levels: both frames at the default level (a better level

@@ -255,7 +255,7 @@ func (h *BuildHelper) buildShared(ctx context.Context, meta chunk.ChunkMeta, ixs
 		records, bytes = 0, 0
 	}
 	passStart := time.Now()
-	err = runPass(ctx, cur, names, cols, func(n, b uint64) {
+	err = runPass(ctx, cur, cols, func(n, b uint64) {
 		records += n
 		bytes += b
 		if records >= progressEvery {

@@ -1,12 +1,10 @@
 package index
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"math"
 	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -14,32 +12,11 @@ import (
 )
 
 // A shared pass reads a chunk on one goroutine and, on a machine with more
-// than one core, hands copies of the lines to other goroutines that run
-// some of the LineCollectors, one each, so that one chunk keeps two cores
-// busy (the last chunk of a build no longer leaves a core idle). Over a chunk of
+// than one core, hands copies of the lines to the LineCollectors, each on
+// a goroutine of its own, so that one chunk keeps the cores busy (the
+// last chunk of a build no longer leaves a core idle). Over a chunk of
 // blocks (chunk.BlockTexter) it reads a block's text at once and hands a
 // copy of the whole block over.
-
-// Relative CPU cost per byte of text of each part of a pass, measured on a
-// generated syslog corpus: reading (decompressing and slicing records),
-// decoding attributes, and each kind's collector.
-const (
-	costRead  = 2
-	costAttrs = 2
-)
-
-func collectCost(kind string) int {
-	switch kind {
-	case KindToken:
-		return 5
-	case KindBlocks:
-		return 3
-	case KindAttr:
-		return 2 + costAttrs
-	default:
-		return 2
-	}
-}
 
 // passBatchRecords and passBatchBytes bound one batch of lines handed to
 // the other goroutines; passBatches is how many batches circulate.
@@ -49,35 +26,20 @@ const (
 	passBatches      = 12
 )
 
-// planPass splits the collectors of a pass (cols[i] collects kinds[i])
-// into those fed on the reading goroutine and the LineCollectors fed from
-// goroutines of their own, balancing the estimated costs. With one core,
-// or no LineCollector, everything stays on the reading goroutine.
-func planPass(kinds []string, cols []Collector) (local []Collector, off []LineCollector) {
-	type cand struct {
-		c    LineCollector
-		cost int
-	}
-	var cands []cand
-	localCost := costRead
-	for i, c := range cols {
+// planPass splits the collectors of a pass into those fed on the reading
+// goroutine and the LineCollectors fed from goroutines of their own: every
+// LineCollector, so that the reading
+// goroutine keeps only the reading, the attributes and the collectors
+// that need them (a fixed split by estimated costs left it the longest
+// of the pass once the others got goroutines of their own). With one
+// core, everything stays on the reading goroutine.
+func planPass(cols []Collector) (local []Collector, off []LineCollector) {
+	for _, c := range cols {
 		if lc, ok := c.(LineCollector); ok && runtime.GOMAXPROCS(0) > 1 {
-			cands = append(cands, cand{lc, collectCost(kinds[i])})
+			off = append(off, lc)
 			continue
 		}
 		local = append(local, c)
-		localCost += collectCost(kinds[i])
-	}
-	slices.SortStableFunc(cands, func(a, b cand) int { return cmp.Compare(b.cost, a.cost) })
-	offCost := 0
-	for _, c := range cands {
-		if offCost <= localCost {
-			off = append(off, c.c)
-			offCost += c.cost
-		} else {
-			local = append(local, c.c)
-			localCost += c.cost
-		}
 	}
 	return local, off
 }
@@ -151,21 +113,20 @@ func (p *linePipe) close(b *lineBatch) {
 	p.wg.Wait()
 }
 
-// runPass walks cur once, feeding every record to cols (kinds[i] names
-// cols[i]'s index) and calling each with the records and bytes of text
-// read since its last call. Over a chunk of blocks whose collectors all
+// runPass walks cur once, feeding every record to cols and calling each
+// with the records and bytes of text read since its last call. Over a chunk of blocks whose collectors all
 // are LineCollectors or AttrCollectors it reads block by block
 // (chunk.BlockTexter); else record by record, skipping attributes when no
 // collector needs them (chunk.AttrSkipper). Either way it decodes each
 // block into the memory of the one before (chunk.BufferReuser).
-func runPass(ctx context.Context, cur chunk.RecordCursor, kinds []string, cols []Collector, each func(records, bytes uint64)) error {
+func runPass(ctx context.Context, cur chunk.RecordCursor, cols []Collector, each func(records, bytes uint64)) error {
 	// Collectors copy what they keep of a record: each block can be
 	// decoded into the memory of the one before.
 	if br, ok := cur.(chunk.BufferReuser); ok {
 		br.ReuseBuffers(true)
 		defer br.ReuseBuffers(false)
 	}
-	local, off := planPass(kinds, cols)
+	local, off := planPass(cols)
 	if bt, ok := cur.(chunk.BlockTexter); ok {
 		if as, ok := cur.(chunk.AttrSkipper); ok {
 			if lines, attrs, ok := byInput(local); ok {

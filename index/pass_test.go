@@ -39,20 +39,17 @@ func TestPlanPass(t *testing.T) {
 	line := func(n string) Collector { return fakeLineCollector{fakeCollector{n}} }
 	for _, tc := range []struct {
 		name       string
-		kinds      []string
 		cols       []Collector
 		local, off []string
 	}{
-		{"all four", []string{KindToken, KindAttr, KindKV, KindBlocks},
-			[]Collector{line("t"), fakeCollector{"a"}, line("k"), line("b")},
-			[]string{"a", "k"}, []string{"t", "b"}},
-		{"lines only", []string{KindToken, KindKV, KindBlocks},
-			[]Collector{line("t"), line("k"), line("b")},
-			[]string{"b"}, []string{"t", "k"}},
-		{"no line collector", []string{KindAttr}, []Collector{fakeCollector{"a"}}, []string{"a"}, nil},
+		{"all four", []Collector{line("t"), fakeCollector{"a"}, line("k"), line("b")},
+			[]string{"a"}, []string{"t", "k", "b"}},
+		{"lines only", []Collector{line("t"), line("k"), line("b")},
+			nil, []string{"t", "k", "b"}},
+		{"no line collector", []Collector{fakeCollector{"a"}}, []string{"a"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			l, o := names(planPass(tc.kinds, tc.cols))
+			l, o := names(planPass(tc.cols))
 			require.Equal(t, tc.local, l)
 			require.Equal(t, tc.off, o)
 		})

@@ -44,18 +44,20 @@
 //
 //	0 meta    u64 records | u32 blocks | u32 hashes (k) | u32 bits per key | u32 buckets | u32 segment bytes (4096)  (28 B, checked at open)
 //	1 starts  blocks × u64 first position, ascending from 0                        (checked at open)
-//	2 rows    buckets × 512 rows of R = ceil(blocks/8) bytes                        (checked by segment, when read)
+//	2 rows    buckets × 512 rows of a bit per block, packed: ceil(buckets·512·blocks/8) bytes  (checked by segment, when read)
 //	3 common  u32 fingerprints of the common keys, strictly ascending               (checked at open)
 //	4 sums    u32 CRC-32C of each segment of 4096 bytes of the rows (the last may be shorter)  (checked at open)
 //
 // The filters of all blocks are stored sliced: every block has a blocked
 // Bloom filter of the same number of buckets of 512 bits, and row p of
-// bucket b holds bit p of bucket b of every block's filter, block j in bit
-// j mod 8 of byte j/8 of the row (row r = 512·b + p starts at byte r·R of
-// section 2). A lookup of a key reads its k rows, all in one bucket of
-// 512·R bytes, and ANDs them: one read answers the key for every block of
-// the chunk, where one filter per block took a read per block (a page of
-// the file each, on 260 blocks of a 64 MiB chunk).
+// bucket b holds bit p of bucket b of every block's filter. The rows are
+// packed bits: with n blocks, row r = 512·b + p is bits [r·n, r·n+n) of
+// section 2, block j its bit r·n+j, and bit i of the section is bit i mod 8
+// of byte i/8 (the last byte is padded with zero bits). A lookup of a key
+// reads its k rows, all in one bucket of 512·n bits, and ANDs them: one
+// read answers the key for every block of the chunk, where one filter per
+// block took a read per block (a page of the file each, on 260 blocks of
+// a 64 MiB chunk).
 //
 // For h = Hash(key) the key's bucket is hi64(h · buckets) (hi64: the high
 // 64 bits of the 128-bit product) and its bits are p = (h >> 9i) & 511 for
@@ -480,7 +482,8 @@ func writeRows(path string, records uint64, starts []uint64, rows rowSet, common
 	if err != nil {
 		return err
 	}
-	if uint64(len(rows.b)) > math.MaxUint32*SegmentBytes {
+	packed := rows.packed()
+	if uint64(len(packed)) > math.MaxUint32*SegmentBytes {
 		w.Abort()
 		return errors.New("block filters too large")
 	}
@@ -498,7 +501,7 @@ func writeRows(path string, records uint64, starts []uint64, rows rowSet, common
 	}
 	w.Write(buf)
 	w.EndSection()
-	w.Write(rows.b)
+	w.Write(packed)
 	w.EndSection()
 	cb := make([]byte, 0, CommonSize*len(common))
 	for _, f := range common {
@@ -506,9 +509,9 @@ func writeRows(path string, records uint64, starts []uint64, rows rowSet, common
 	}
 	w.Write(cb)
 	w.EndSection()
-	sums := make([]byte, 0, SumSize*((len(rows.b)+SegmentBytes-1)/SegmentBytes))
-	for lo := 0; lo < len(rows.b); lo += SegmentBytes {
-		sums = binary.LittleEndian.AppendUint32(sums, container.Checksum(rows.b[lo:min(lo+SegmentBytes, len(rows.b))]))
+	sums := make([]byte, 0, SumSize*((len(packed)+SegmentBytes-1)/SegmentBytes))
+	for lo := 0; lo < len(packed); lo += SegmentBytes {
+		sums = binary.LittleEndian.AppendUint32(sums, container.Checksum(packed[lo:min(lo+SegmentBytes, len(packed))]))
 	}
 	w.Write(sums)
 	w.EndSection()
@@ -553,7 +556,7 @@ type Reader struct {
 	k       int
 	starts  []uint64
 	buckets uint64
-	rowLen  int    // R: bytes of one row
+	words   int    // uint64 words of a row read into a lookup's scratch
 	rows    []byte // section 2
 	sums    []byte // CRC-32C of each segment of rows
 	common  []byte // ascending u32 fingerprints
@@ -618,8 +621,11 @@ func newReader(f *container.File) (*Reader, error) {
 		}
 		r.starts[i] = s
 	}
-	r.rowLen = int((uint64(n) + 7) / 8)
-	if want := r.buckets * BucketBits * uint64(r.rowLen); uint64(len(r.rows)) != want {
+	r.words = (int(n) + 63) / 64
+	if uint64(buckets) > math.MaxUint64/BucketBits/uint64(n) {
+		return nil, bad(secMeta, "%d buckets of %d blocks", buckets, n)
+	}
+	if want := (r.buckets*BucketBits*uint64(n) + 7) / 8; uint64(len(r.rows)) != want {
 		return nil, bad(secRows, "%d bytes, %d buckets of %d blocks take %d", len(r.rows), buckets, n, want)
 	}
 	r.sums = secs[secSums]
@@ -661,36 +667,53 @@ func (r *Reader) check(seen segments, i int) error {
 	return nil
 }
 
-// row returns row p of bucket b, after checking the segments it lies in.
-func (r *Reader) row(seen segments, b, p uint64) ([]byte, error) {
-	off := int((b*BucketBits + p) * uint64(r.rowLen))
-	end := off + r.rowLen
-	for s := off / SegmentBytes; s <= (end-1)/SegmentBytes; s++ {
-		if err := r.check(seen, s); err != nil {
-			return nil, err
+// andRow ANDs row p of bucket b into acc, after checking the segments it
+// lies in, and reports whether a block is left.
+func (r *Reader) andRow(acc []uint64, seen segments, b, p uint64) (bool, error) {
+	n := uint64(len(r.starts))
+	start := (b*BucketBits + p) * n // first bit
+	for s := start / 8 / SegmentBytes; s <= (start+n-1)/8/SegmentBytes; s++ {
+		if err := r.check(seen, int(s)); err != nil {
+			return true, err
 		}
 	}
-	return r.rows[off:end], nil
+	var left uint64
+	for w := range acc {
+		v := bitsAt(r.rows, start+64*uint64(w))
+		if rest := n - 64*uint64(w); rest < 64 {
+			v &= 1<<rest - 1
+		}
+		acc[w] &= v
+		left |= acc[w]
+	}
+	return left != 0, nil
+}
+
+// bitsAt returns the 64 bits of b from bit off on (bit i is bit i mod 8
+// of byte i/8), zero past the end of b.
+func bitsAt(b []byte, off uint64) uint64 {
+	i, s := off/8, off%8
+	var buf [9]byte
+	if i < uint64(len(b)) {
+		copy(buf[:], b[i:])
+	}
+	v := binary.LittleEndian.Uint64(buf[:8]) >> s
+	if s > 0 {
+		v |= uint64(buf[8]) << (64 - s)
+	}
+	return v
 }
 
 // and ANDs into acc (a bit per block) the rows of every key hash of hs,
 // checking each segment it reads (seen: the segments already checked). It
 // stops early when no block is left.
-func (r *Reader) and(acc []byte, hs []uint64, seen segments) error {
+func (r *Reader) and(acc []uint64, hs []uint64, seen segments) error {
 	for _, h := range hs {
 		b := bucketOf(h, r.buckets)
 		for i := range r.k {
-			row, err := r.row(seen, b, bitOf(h, i))
-			if err != nil {
+			left, err := r.andRow(acc, seen, b, bitOf(h, i))
+			if err != nil || !left {
 				return err
-			}
-			left := byte(0)
-			for j := range acc {
-				acc[j] &= row[j]
-				left |= acc[j]
-			}
-			if left == 0 {
-				return nil
 			}
 		}
 	}
@@ -698,12 +721,12 @@ func (r *Reader) and(acc []byte, hs []uint64, seen segments) error {
 }
 
 // allBlocks returns a row with the bit of every block set.
-func (r *Reader) allBlocks() []byte {
-	acc := make([]byte, r.rowLen)
+func (r *Reader) allBlocks() []uint64 {
+	acc := make([]uint64, r.words)
 	for j := range acc {
-		acc[j] = 0xff
+		acc[j] = ^uint64(0)
 	}
-	if n := len(r.starts) % 8; n != 0 {
+	if n := len(r.starts) % 64; n != 0 {
 		acc[len(acc)-1] = 1<<n - 1
 	}
 	return acc
@@ -764,7 +787,7 @@ func (r *Reader) MayContain(block int, runs [][]byte) bool {
 	if err := r.and(acc, hs, r.newSegments()); err != nil {
 		return true
 	}
-	return acc[block/8]&(1<<(block%8)) != 0
+	return acc[block/64]&(1<<(block%64)) != 0
 }
 
 // Candidates returns the positions of the blocks that may hold every run
@@ -779,7 +802,7 @@ func (r *Reader) Candidates(runs [][]byte) (*roaring.Bitmap, error) {
 	}
 	out := roaring.New()
 	for i, s := range r.starts {
-		if acc[i/8]&(1<<(i%8)) == 0 {
+		if acc[i/64]&(1<<(i%64)) == 0 {
 			continue
 		}
 		end := r.records

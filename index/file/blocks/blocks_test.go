@@ -377,17 +377,23 @@ func TestDamagedSegment(t *testing.T) {
 	require.NoError(t, err)
 	require.Greater(t, len(r.sums)/SumSize, 1, "several segments")
 	// Damage a row of key 7.
+	n := uint64(len(r.starts))
+	// rowBytes is the first and last byte of a row of key hash h.
+	rowBytes := func(h uint64, i int) (int, int) {
+		start := (bucketOf(h, r.buckets)*BucketBits + bitOf(h, i)) * n
+		return int(start / 8), int((start + n - 1) / 8)
+	}
 	segsOf := func(key []byte) map[int]bool {
 		h := Hash(key)
 		segs := map[int]bool{}
 		for i := range r.k {
-			off := int((bucketOf(h, r.buckets)*BucketBits + bitOf(h, i)) * uint64(r.rowLen))
-			segs[off/SegmentBytes], segs[(off+r.rowLen-1)/SegmentBytes] = true, true
+			lo, hi := rowBytes(h, i)
+			segs[lo/SegmentBytes], segs[hi/SegmentBytes] = true, true
 		}
 		return segs
 	}
 	h := Hash([]byte("7"))
-	off := int((bucketOf(h, r.buckets)*BucketBits + bitOf(h, 0)) * uint64(r.rowLen))
+	off, _ := rowBytes(h, 0)
 	at := int(r.f.Offset(secRows)) + off
 	bad := slices.Clone(good)
 	bad[at] ^= 0x01
@@ -493,6 +499,39 @@ func TestBlockFiltersRows(t *testing.T) {
 				}
 			}
 			require.Equal(t, want.b, bf.rows().b, "%d blocks, %d buckets", blocks, buckets)
+		}
+	}
+}
+
+// TestPackedRows: the stored rows are the rows of whole bytes with the
+// padding bits of each row left out: bit j of row r at bit r·n+j.
+func TestPackedRows(t *testing.T) {
+	for _, blocks := range []int{1, 3, 7, 8, 9, 63, 64, 65, 131} {
+		rs := newRows(blocks, 2)
+		h := uint64(blocks)
+		for i := range blocks {
+			for range 1 + i%40 {
+				h = mix(h + 0x9e3779b97f4a7c15)
+				rs.setKey(i, h, DefaultHashes)
+			}
+		}
+		packed := rs.packed()
+		rows := rs.buckets * BucketBits
+		n := uint64(blocks)
+		require.Len(t, packed, int((rows*n+7)/8), "%d blocks", blocks)
+		for r := range rows {
+			for j := range n {
+				want := rs.b[r*uint64(rs.rowLen)+j/8]>>(j%8)&1 == 1
+				bit := r*n + j
+				require.Equal(t, want, packed[bit/8]>>(bit%8)&1 == 1, "%d blocks: row %d block %d", blocks, r, j)
+			}
+		}
+		if tail := rows * n % 8; tail != 0 {
+			require.Zero(t, packed[len(packed)-1]>>tail, "padding bits are zero")
+		}
+		for bit := range rows * n {
+			v := bitsAt(packed, bit)
+			require.Equal(t, uint64(packed[bit/8]>>(bit%8)&1), v&1, "bitsAt(%d)", bit)
 		}
 	}
 }

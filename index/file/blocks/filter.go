@@ -1,6 +1,7 @@
 package blocks
 
 import (
+	"encoding/binary"
 	"math/bits"
 	"slices"
 )
@@ -26,6 +27,39 @@ func (rs rowSet) setKey(block int, h uint64, k int) {
 		off := (b*BucketBits+bitOf(h, i))*uint64(rs.rowLen) + uint64(block/8)
 		rs.b[off] |= 1 << (block % 8)
 	}
+}
+
+// packed returns the rows as the file stores them: row r is bits
+// [r·n, r·n+n) for n blocks, bit i in bit i mod 8 of byte i/8.
+func (rs rowSet) packed() []byte {
+	n := uint64(rs.blocks)
+	if n%8 == 0 {
+		return rs.b // rows of whole bytes are already packed
+	}
+	rows := rs.buckets * BucketBits
+	rowLen := uint64(rs.rowLen)
+	words := make([]uint64, (rows*n+63)/64+1)
+	for r := range rows {
+		src := rs.b[r*rowLen : (r+1)*rowLen]
+		for k := uint64(0); k < rowLen; k += 8 {
+			var buf [8]byte
+			copy(buf[:], src[k:])
+			v := binary.LittleEndian.Uint64(buf[:])
+			if rest := n - 8*k; rest < 64 {
+				v &= 1<<rest - 1
+			}
+			off := r*n + 8*k
+			words[off/64] |= v << (off % 64)
+			if s := off % 64; s > 0 {
+				words[off/64+1] |= v >> (64 - s)
+			}
+		}
+	}
+	out := make([]byte, 0, 8*len(words))
+	for _, w := range words {
+		out = binary.LittleEndian.AppendUint64(out, w)
+	}
+	return out[:(rows*n+7)/8]
 }
 
 // blockFilters are the filters of a chunk's blocks before they are

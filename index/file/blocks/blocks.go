@@ -36,11 +36,12 @@
 //
 // # Layout
 //
-// A container file (index/file/container) of type 'b', version 5 (version
+// A container file (index/file/container) of type 'b', version 7 (version
 // 1 had no run pairs; 2 held index tokens and probed with a division; 3 had
 // no common section; 4 spread a key's bits over the whole filter and
 // checksummed each filter whole; 5 kept each block's filter apart, so that
-// a lookup read one place per block), with five sections:
+// a lookup read one place per block; 6 padded each row to whole bytes),
+// with five sections:
 //
 //	0 meta    u64 records | u32 blocks | u32 hashes (k) | u32 bits per key | u32 buckets | u32 segment bytes (4096)  (28 B, checked at open)
 //	1 starts  blocks × u64 first position, ascending from 0                        (checked at open)
@@ -94,7 +95,7 @@ const FileName = "blocks.flt"
 
 // Format constants.
 const (
-	Version        byte = 6
+	Version        byte = 7
 	MetaSize            = 28
 	StartSize           = 8
 	CommonSize          = 4

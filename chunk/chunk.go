@@ -197,6 +197,22 @@ type BlockTexter interface {
 	BlockText(pos uint64) (text []byte, first uint64, offs []uint32, err error)
 }
 
+// BlockAttrs is implemented by cursors over blocks (BlockLayout) that can
+// hand over the attributes of a whole decoded block as columns, without
+// building an Attributes map per record.
+type BlockAttrs interface {
+	// EachBlockAttr calls fn for every attribute of every record of the
+	// block holding pos: record by record in position order and, within
+	// a record, column by column. i is the record's index in the block
+	// (position first+i), col the attribute's column (a block's column
+	// holds one key, given as stored, for all its records), and value is
+	// read-only and valid only during the call. A record gets exactly the
+	// keys and values AttrsAt would return for it; one without attributes
+	// gets no call. It returns the block's first position and its record
+	// count.
+	EachBlockAttr(pos uint64, fn func(i, col int, key string, value []byte)) (first uint64, n int, err error)
+}
+
 // AttrSkipper is implemented by cursors that can leave attributes out of
 // the records they return, for scans that look only at Raw and times, and
 // fill them in for the records that are kept.

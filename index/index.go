@@ -144,6 +144,22 @@ type AttrCollector interface {
 	AddAttrs(pos uint32, attrs chunk.Attributes)
 }
 
+// BlockAttrCollector is an AttrCollector that can take the attributes of
+// a chunk block one at a time, as a cursor's columns hold them
+// (chunk.BlockAttrs), instead of a map per record. A shared pass calls
+// StartAttrBlock before the attributes of each block, then AddAttr for
+// each attribute of its records in position order: for a record, the
+// calls hold exactly what AddAttrs would get in one map.
+type BlockAttrCollector interface {
+	AttrCollector
+	// StartAttrBlock starts a block: the columns numbered by AddAttr are
+	// its own.
+	StartAttrBlock()
+	// AddAttr takes the attribute key=value of the record at pos, from
+	// column col of the block; value is valid only during the call.
+	AddAttr(pos uint32, col int, key string, value []byte)
+}
+
 // SharedIndexer is an Indexer whose build can join a shared pass.
 type SharedIndexer interface {
 	Indexer

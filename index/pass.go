@@ -154,8 +154,11 @@ func byInput(cols []Collector) (lines []LineCollector, attrs []AttrCollector, ok
 }
 
 // runBlockPass is runPass block by block: the lines of a block go to
-// lines, its records' attributes (AttrsAt) to attrs, and a copy of its
-// text to the goroutines of the collectors off.
+// lines, its records' attributes to attrs, and a copy of its text to the
+// goroutines of the collectors off. The attributes go as columns
+// (chunk.BlockAttrs, BlockAttrCollector.AddAttr) when the cursor and
+// every collector of attrs can take them so, else as a map per record
+// (AttrsAt, AddAttrs).
 func runBlockPass(ctx context.Context, cur chunk.RecordCursor, bt chunk.BlockTexter, as chunk.AttrSkipper,
 	lines []LineCollector, attrs []AttrCollector, off []LineCollector, each func(records, bytes uint64)) error {
 	n := cur.Len()
@@ -166,6 +169,18 @@ func runBlockPass(ctx context.Context, cur chunk.RecordCursor, bt chunk.BlockTex
 	if len(off) > 0 {
 		pipe = startPipe(off)
 		defer pipe.close(nil)
+	}
+	// cols is attrs when the cursor and every attr collector take a
+	// block's attributes as columns (no map per record).
+	ba, _ := cur.(chunk.BlockAttrs)
+	var cols []BlockAttrCollector
+	for _, c := range attrs {
+		bc, ok := c.(BlockAttrCollector)
+		if !ok || ba == nil {
+			cols = nil
+			break
+		}
+		cols = append(cols, bc)
 	}
 	for pos := uint64(0); pos < n; {
 		if err := ctx.Err(); err != nil {
@@ -187,6 +202,19 @@ func runBlockPass(ctx context.Context, cur chunk.RecordCursor, bt chunk.BlockTex
 			b.pos = nil
 			pipe.send(b)
 		}
+		if cols != nil {
+			for _, c := range lines {
+				for i := range k {
+					c.AddLine(uint32(first+i), text[offs[i]:offs[i+1]])
+				}
+			}
+			if err := addBlockAttrs(ba, first, k, cols); err != nil {
+				return err
+			}
+			each(k, uint64(len(text)))
+			pos += k
+			continue
+		}
 		for i := range k {
 			p := uint32(first + i)
 			line := text[offs[i]:offs[i+1]]
@@ -205,6 +233,33 @@ func runBlockPass(ctx context.Context, cur chunk.RecordCursor, bt chunk.BlockTex
 		}
 		each(k, uint64(len(text)))
 		pos += k
+	}
+	return nil
+}
+
+// addBlockAttrs hands the attributes of the block of k records at first
+// to cols, column by column (chunk.BlockAttrs).
+func addBlockAttrs(ba chunk.BlockAttrs, first, k uint64, cols []BlockAttrCollector) error {
+	for _, c := range cols {
+		c.StartAttrBlock()
+	}
+	var fn func(i, col int, key string, value []byte)
+	if len(cols) == 1 {
+		c := cols[0]
+		fn = func(i, col int, key string, value []byte) { c.AddAttr(uint32(first)+uint32(i), col, key, value) }
+	} else {
+		fn = func(i, col int, key string, value []byte) {
+			for _, c := range cols {
+				c.AddAttr(uint32(first)+uint32(i), col, key, value)
+			}
+		}
+	}
+	f, m, err := ba.EachBlockAttr(first, fn)
+	if err != nil {
+		return fmt.Errorf("read the attributes of the block of record %d: %w", first, err)
+	}
+	if f != first || uint64(m) != k {
+		return fmt.Errorf("the attributes of the block of record %d start at %d with %d records, its text with %d: %w", first, f, m, k, chunk.ErrCorrupt)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"glarc/chunk"
 )
@@ -429,6 +430,32 @@ func (d *decodedBlock) attrs(i int) chunk.Attributes {
 	}
 	d.setOf[i] = s
 	return d.sets[s]
+}
+
+// eachAttr calls fn for every attribute of every record, record by
+// record and column by column (chunk.BlockAttrs), from the columns as
+// they are: no key strings, maps or sets are built.
+func (d *decodedBlock) eachAttr(fn func(i, col int, key string, value []byte)) {
+	k := len(d.cols)
+	if k == 0 {
+		return
+	}
+	for i := range d.len() {
+		raw := d.raw[d.rawOff[i]:d.rawOff[i+1]]
+		cells := d.cell[2*i*k : 2*(i+1)*k]
+		for j := range d.cols {
+			x, l := cells[2*j], cells[2*j+1]
+			if x == 0 {
+				continue
+			}
+			c := &d.cols[j]
+			if c.mode == colSubstring {
+				fn(i, j, c.key, raw[x-1:x-1+l:x-1+l])
+			} else {
+				fn(i, j, c.key, unsafe.Slice(unsafe.StringData(c.values[x-1]), len(c.values[x-1])))
+			}
+		}
+	}
 }
 
 // payloadReader decodes with a sticky error: after the first failure every

@@ -74,6 +74,7 @@ var (
 	_ chunk.AttrSkipper  = (*sealedCursor)(nil)
 	_ chunk.BufferReuser = (*sealedCursor)(nil)
 	_ chunk.BlockTexter  = (*sealedCursor)(nil)
+	_ chunk.BlockAttrs   = (*sealedCursor)(nil)
 )
 
 func (c *sealedCursor) SkipAttrs(skip bool) { c.skipAttrs = skip }
@@ -129,6 +130,22 @@ func (c *sealedCursor) BlockText(pos uint64) ([]byte, uint64, []uint32, error) {
 		return nil, 0, nil, err
 	}
 	return c.blk.raw, c.r.starts[b], c.blk.rawOff, nil
+}
+
+// EachBlockAttr implements chunk.BlockAttrs.
+func (c *sealedCursor) EachBlockAttr(pos uint64, fn func(i, col int, key string, value []byte)) (uint64, int, error) {
+	if c.closed {
+		return 0, 0, chunk.ErrClosed
+	}
+	if pos >= c.r.tr.records {
+		return 0, 0, fmt.Errorf("block attributes at %d of %d records: %w", pos, c.r.tr.records, io.EOF)
+	}
+	b, err := c.load(pos)
+	if err != nil {
+		return 0, 0, err
+	}
+	c.blk.eachAttr(fn)
+	return c.r.starts[b], c.blk.len(), nil
 }
 
 func (c *sealedCursor) at(pos uint64) (chunk.Record, chunk.RecordRef, error) {

@@ -218,8 +218,9 @@ type PairSet struct {
 	lkeys        [lineKeys]lineKeyEntry
 	seen         map[unsafe.Pointer]seenAttrs // attribute maps added
 	seenPairs    []seenPair
-	seenHits     int  // records whose map was in seen since it was cleared
-	seenOff      bool // maps are not remembered
+	seenHits     int          // records whose map was in seen since it was cleared
+	seenOff      bool         // maps are not remembered
+	acols        []attrColumn // AddAttr's columns of the current block
 }
 
 // NewPairSet returns an empty set with the budget b.
@@ -349,6 +350,57 @@ func (s *PairSet) AddAttrs(pos uint32, attrs chunk.Attributes) {
 		s.seenPairs = append(s.seenPairs, seenPair{key: key, value: s.addValueIndex(key, s.abuf, pos)})
 	}
 	s.seen[id] = seenAttrs{attrs: attrs, from: from, to: len(s.seenPairs)}
+}
+
+// StartAttrBlock starts the attributes of a chunk block taken by AddAttr:
+// the columns numbered by AddAttr are the block's.
+func (s *PairSet) StartAttrBlock() {
+	for i := range s.acols {
+		s.acols[i] = attrColumn{last: s.acols[i].last[:0], value: -1}
+	}
+}
+
+// AddAttr records the attribute key=value of the record at pos, from
+// column col of the block started by StartAttrBlock (chunk.BlockAttrs):
+// what AddAttrs does with one map entry. A column's key is looked up
+// once per block, and a value equal to the column's previous one pushes
+// pos to the value entry found for that one without looking it up.
+func (s *PairSet) AddAttr(pos uint32, col int, key string, value []byte) {
+	if col < 0 {
+		return
+	}
+	if col >= len(s.acols) {
+		for len(s.acols) <= col {
+			s.acols = append(s.acols, attrColumn{value: -1})
+		}
+	}
+	c := &s.acols[col]
+	if !c.looked {
+		c.key, c.looked = s.attrKey(key), true
+	}
+	k := c.key
+	if k == nil {
+		return
+	}
+	// A value entry stays the value's until the key's values are left
+	// out.
+	if c.value >= 0 && !k.Dropped && bytes.Equal(c.last, value) {
+		s.lists.push(&k.Pos, pos)
+		k.Values.pushIndex(uint32(c.value), pos)
+		return
+	}
+	c.value = s.addValueIndex(k, value, pos)
+	c.last = append(c.last[:0], value...)
+}
+
+// attrColumn is what AddAttr keeps of a column of the current block: its
+// held key (nil: left out) once looked, and its last value with the index
+// of its entry in key.Values (-1: none).
+type attrColumn struct {
+	key    *Key
+	looked bool
+	last   []byte
+	value  int32
 }
 
 // maxSeenAttrs bounds the attribute maps a PairSet remembers (those of a

@@ -219,3 +219,59 @@ func TestAddLineMatchesAdd(t *testing.T) {
 		}
 	}
 }
+
+// TestAddAttrMatchesAdd: AddAttr, fed a block's attributes column by
+// column (chunk.BlockAttrs), holds what Add of each pair holds in the same
+// order: with columns whose keys differ only in case, absent and empty
+// values, runs of equal values, a column's key changing between blocks and
+// budgets that leave keys and values out.
+func TestAddAttrMatchesAdd(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		budget Budget
+	}{
+		{"all held", Budget{MaxKeys: 100, MaxValuesPerKey: 100, MaxPairs: 1000}},
+		{"budget", Budget{MaxKeys: 9, MaxValuesPerKey: 5, MaxPairs: 25}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(3, 4))
+			keys := []string{"Host", "app", "host", "k3", "K4", "k5", "k6", "k7", "k8", "k9", "k10", "k11"}
+			const records = 5000
+			got, want := NewPairSet(tc.budget, records), NewPairSet(tc.budget, records)
+			for pos := uint32(0); pos < records; {
+				// A block: a few of the keys as columns.
+				var cols []string
+				for _, k := range keys {
+					if rng.IntN(3) > 0 {
+						cols = append(cols, strings.Clone(k))
+					}
+				}
+				got.StartAttrBlock()
+				end := min(pos+uint32(1+rng.IntN(200)), records)
+				for ; pos < end; pos++ {
+					for c, k := range cols {
+						if rng.IntN(4) == 0 {
+							continue // absent
+						}
+						v := []byte(fmt.Sprintf("V%d", rng.IntN(2+c)))
+						if rng.IntN(10) == 0 {
+							v = v[:0]
+						}
+						got.AddAttr(pos, c, k, v)
+						want.Add([]byte(k), v, pos)
+					}
+				}
+			}
+			require.Equal(t, want.KeysComplete, got.KeysComplete)
+			require.Equal(t, want.SortedKeys(), got.SortedKeys())
+			for _, k := range want.SortedKeys() {
+				require.Equal(t, want.KeyPos(k), got.KeyPos(k), k)
+				require.Equal(t, want.Keys[k].Dropped, got.Keys[k].Dropped, k)
+				require.Equal(t, want.Keys[k].Values.Len(), got.Keys[k].Values.Len(), k)
+				for v, pos := range want.Keys[k].Values.Sorted() {
+					require.Equal(t, pos, got.Keys[k].Values.Get(v), "%s=%s", k, v)
+				}
+			}
+		})
+	}
+}

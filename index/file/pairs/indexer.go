@@ -89,9 +89,15 @@ func (c attrCollector) Add(pos uint32, rec *chunk.Record) { c.set.AddAttrs(pos, 
 
 func (c attrCollector) AddAttrs(pos uint32, attrs chunk.Attributes) { c.set.AddAttrs(pos, attrs) }
 
+func (c attrCollector) StartAttrBlock() { c.set.StartAttrBlock() }
+
+func (c attrCollector) AddAttr(pos uint32, col int, key string, value []byte) {
+	c.set.AddAttr(pos, col, key, value)
+}
+
 var (
-	_ index.AttrCollector = attrCollector{}
-	_ index.LineCollector = lineCollector{}
+	_ index.BlockAttrCollector = attrCollector{}
+	_ index.LineCollector      = lineCollector{}
 )
 
 // lineCollector takes the key=value pairs of a record's line; it is an

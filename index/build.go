@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -56,19 +57,22 @@ const progressEvery = 4096
 // BuildHelper builds the indexes of sealed chunks: builds of the same chunk
 // and index kind are deduplicated, different ones run in parallel. The
 // SharedIndexers missing from a chunk are built together in one pass over
-// its records (one decompression for all), deduplicated as a set.
+// its records (one decompression for all): one shared pass per chunk at a
+// time, which callers asking for some of the same kinds join.
 type BuildHelper struct {
 	chunks chunk.Manager
 	m      *Manager
 	opts   BuildOptions
 	log    *slog.Logger
 	group  callgroup.Group[buildKey, struct{}]
+	// shared deduplicates shared passes by chunk alone; a pass returns the
+	// kinds it stands for (built, or found complete).
+	shared callgroup.Group[chunk.ChunkID, []string]
 	// passes holds a token for each pass running, when OverlapWrites.
 	passes chan struct{}
 }
 
-// buildKey names a build: one index kind, or "shared:" and the kinds of a
-// shared pass joined by "+".
+// buildKey names a build of one index kind.
 type buildKey struct {
 	id   chunk.ChunkID
 	kind string
@@ -191,26 +195,40 @@ func split(ixs []Indexer) (shared []SharedIndexer, single []Indexer) {
 // doShared runs the shared pass of (chunk, kinds) through the call group,
 // like do: unless force or Rebuild, it builds only what is still missing.
 func (h *BuildHelper) doShared(ctx context.Context, meta chunk.ChunkMeta, ixs []SharedIndexer, force bool) error {
-	names := make([]string, len(ixs))
-	for i, ix := range ixs {
-		names[i] = ix.Name()
-	}
-	_, err, _ := h.group.Do(buildKey{meta.ID, "shared:" + strings.Join(names, "+")}, func() (struct{}, error) {
-		todo := ixs
-		if !force && !h.opts.Rebuild {
-			todo = nil
-			for _, ix := range ixs {
-				if !ix.Stat(h.opts.Dir(meta.ID)).Complete {
-					todo = append(todo, ix)
+	// Callers asking at once for other sets of kinds of one chunk (one
+	// saw kv missing, another token and kv) must not both build kv: the
+	// chunk has one pass at a time. A caller that joined a pass for fewer
+	// kinds than it wants goes on with the rest.
+	for len(ixs) > 0 {
+		want := ixs
+		done, err, _ := h.shared.Do(meta.ID, func() ([]string, error) {
+			names := make([]string, len(want))
+			for i, ix := range want {
+				names[i] = ix.Name()
+			}
+			todo := want
+			if !force && !h.opts.Rebuild {
+				todo = nil
+				for _, ix := range want {
+					if !ix.Stat(h.opts.Dir(meta.ID)).Complete {
+						todo = append(todo, ix)
+					}
 				}
 			}
+			if len(todo) == 0 {
+				return names, nil
+			}
+			return names, h.buildShared(ctx, meta, todo)
+		})
+		if err != nil {
+			return err
 		}
-		if len(todo) == 0 {
-			return struct{}{}, nil
+		ixs = slices.DeleteFunc(slices.Clone(ixs), func(ix SharedIndexer) bool { return slices.Contains(done, ix.Name()) })
+		if err := ctx.Err(); err != nil {
+			return err
 		}
-		return struct{}{}, h.buildShared(ctx, meta, todo)
-	})
-	return err
+	}
+	return nil
 }
 
 // buildShared reads the chunk once and feeds every record to a collector

@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"glarc/chunk"
+	"glarc/tokenizer"
 )
 
 // minBlockSearch is the fewest candidates in one block for which the
@@ -65,8 +66,7 @@ func lowerASCII(s string) []byte {
 // the marked records are still matched exactly.
 type blockSearch struct {
 	lit    []byte
-	rest   string // lit[1:], for equalFoldLower
-	fold   bool   // lit holds ASCII letters: compare case-insensitively
+	fold   bool // lit holds ASCII letters: compare case-insensitively
 	bt     chunk.BlockTexter
 	starts []uint64 // first position of each block
 	n      uint64   // records in the chunk
@@ -76,9 +76,7 @@ type blockSearch struct {
 	searched   bool     // false: the block had too few candidates
 	hits       []uint64 // bit i: record first+i holds lit
 	nhits      int
-	// The next offsets of lit's first byte in lower and upper case in the
-	// block's text (len(text) for none), -1 before the first search.
-	nextLo, nextUp int
+	scan       tokenizer.FoldScanner // of the block's text, when fold
 }
 
 // newBlockSearch returns a search for cur's blocks, or nil when cur cannot
@@ -92,12 +90,11 @@ func newBlockSearch(cur chunk.RecordCursor, q *Query) *blockSearch {
 	if !ok {
 		return nil
 	}
-	lit := literal(q.root)
-	if len(lit) == 0 {
+	if len(q.lit) == 0 {
 		return nil
 	}
-	fold := bytes.ContainsFunc(lit, func(r rune) bool { return 'a' <= r && r <= 'z' })
-	return &blockSearch{lit: lit, rest: string(lit[1:]), fold: fold, bt: bt, starts: bl.BlockStarts(), n: cur.Len()}
+	fold := bytes.ContainsFunc(q.lit, func(r rune) bool { return 'a' <= r && r <= 'z' })
+	return &blockSearch{lit: q.lit, fold: fold, bt: bt, starts: bl.BlockStarts(), n: cur.Len()}
 }
 
 // block returns the bounds of the block holding p.
@@ -130,7 +127,9 @@ func (b *blockSearch) enter(p uint64, cands candidateCounter) error {
 	k := int(b.end - b.first)
 	b.hits = resizeBits(b.hits, k)
 	b.nhits = 0
-	b.nextLo, b.nextUp = -1, -1
+	if b.fold {
+		b.scan = tokenizer.NewFoldScanner(text, b.lit)
+	}
 	rec := 0 // the record holding offset i
 	for i := 0; i+len(b.lit) <= len(text); {
 		j := b.index(text, i)
@@ -156,49 +155,14 @@ func (b *blockSearch) enter(p uint64, cands candidateCounter) error {
 }
 
 // index returns the offset of the first match of lit in text at or after
-// i, or -1. Calls for one block come with i ascending: the case-insensitive
-// search keeps the next position of lit's first byte in each case, so a
-// block costs one pass of IndexByte per case however many partial
-// matches it holds.
+// i, or -1. Calls for one block come with i ascending, as b.scan needs.
 func (b *blockSearch) index(text []byte, i int) int {
-	if !b.fold {
-		j := bytes.Index(text[i:], b.lit)
-		if j < 0 {
-			return -1
-		}
-		return i + j
+	if b.fold {
+		return b.scan.Next(i)
 	}
-	lo, up := b.lit[0], b.lit[0]
-	if 'a' <= lo && lo <= 'z' {
-		up = lo - 'a' + 'A'
-	}
-	for i+len(b.lit) <= len(text) {
-		if b.nextLo < i {
-			b.nextLo = indexByteFrom(text, lo, i)
-		}
-		if lo == up {
-			b.nextUp = b.nextLo
-		} else if b.nextUp < i {
-			b.nextUp = indexByteFrom(text, up, i)
-		}
-		j := min(b.nextLo, b.nextUp)
-		if j+len(b.lit) > len(text) {
-			return -1
-		}
-		if equalFoldLower(text[j+1:j+len(b.lit)], b.rest) {
-			return j
-		}
-		i = j + 1
-	}
-	return -1
-}
-
-// indexByteFrom returns the first index of c in text at or after i, or
-// len(text).
-func indexByteFrom(text []byte, c byte, i int) int {
-	j := bytes.IndexByte(text[i:], c)
+	j := bytes.Index(text[i:], b.lit)
 	if j < 0 {
-		return len(text)
+		return -1
 	}
 	return i + j
 }

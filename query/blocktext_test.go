@@ -28,6 +28,6 @@ func TestLiteral(t *testing.T) {
 	} {
 		q, err := Parse(tc.q)
 		require.NoError(t, err, tc.q)
-		require.Equal(t, tc.want, string(literal(q.root)), tc.q)
+		require.Equal(t, tc.want, string(q.lit), tc.q)
 	}
 }

@@ -21,6 +21,9 @@ type Query struct {
 	m    matcher
 	// usesAttrs is set when some term looks at record attributes.
 	usesAttrs bool
+	// lit is held by every matching line, ASCII case-insensitively
+	// (lowercased): see literal. Nil for none.
+	lit []byte
 }
 
 // Parse parses and compiles a query. A query that does not parse gives a
@@ -40,7 +43,7 @@ func Compile(n Node) (*Query, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Query{root: n, m: m, usesAttrs: usesAttrs(n)}, nil
+	return &Query{root: n, m: m, usesAttrs: usesAttrs(n), lit: literal(n)}, nil
 }
 
 // usesAttrs reports whether a term of n looks at record attributes (only
@@ -98,7 +101,7 @@ func compile(n Node) (matcher, error) {
 		}
 		return phraseM{phrase: []byte(n.Text)}, nil
 	case Prefix:
-		return prefixM{prefix: n.Text, edge: tokenizer.IsTokenByte(n.Text[0])}, nil
+		return prefixM{prefix: []byte(n.Text), edge: tokenizer.IsTokenByte(n.Text[0])}, nil
 	case Regexp:
 		re, err := compileRegexp(n)
 		if err != nil {
@@ -171,7 +174,7 @@ func (phraseM) cost() int                      { return 12 }
 // prefixM matches prefix, ASCII case-insensitively, starting on a token
 // edge when the prefix starts with a token byte. prefix is lowercased.
 type prefixM struct {
-	prefix string
+	prefix []byte
 	edge   bool
 }
 
@@ -179,50 +182,21 @@ func (m prefixM) match(rec *chunk.Record) bool {
 	return indexFold(rec.Raw, m.prefix, m.edge) >= 0
 }
 
-// containsFold reports whether line holds the lowercased s, ASCII
-// case-insensitively.
-func containsFold(line []byte, s string) bool { return indexFold(line, s, false) >= 0 }
+func (prefixM) cost() int { return 14 }
+
+// containsFold reports whether line holds s, ASCII case-insensitively.
+func containsFold(line, s []byte) bool { return indexFold(line, s, false) >= 0 }
 
 // indexFold returns the offset of the first ASCII case-insensitive match
-// of the lowercased, non-empty s in line, or -1. With edge set the match
-// must not follow a token byte.
-func indexFold(line []byte, s string, edge bool) int {
-	lo, up := s[0], s[0]
-	if 'a' <= lo && lo <= 'z' {
-		up = lo - 'a' + 'A'
-	}
-	for i := 0; i+len(s) <= len(line); i++ {
-		j := indexEither(line[i:len(line)-len(s)+1], lo, up)
-		if j < 0 {
-			return -1
-		}
-		i += j
-		if edge && i > 0 && tokenizer.IsTokenByte(line[i-1]) {
-			continue
-		}
-		if equalFoldLower(line[i+1:i+len(s)], s[1:]) {
+// of the non-empty s in line, or -1. With edge set the match must not
+// follow a token byte.
+func indexFold(line, s []byte, edge bool) int {
+	sc := tokenizer.NewFoldScanner(line, s)
+	for i := 0; ; i++ {
+		if i = sc.Next(i); i < 0 || !edge || i == 0 || !tokenizer.IsTokenByte(line[i-1]) {
 			return i
 		}
 	}
-	return -1
-}
-
-func (prefixM) cost() int { return 14 }
-
-// indexEither returns the first index of lo or up in b, or -1.
-func indexEither(b []byte, lo, up byte) int {
-	i := bytes.IndexByte(b, lo)
-	if lo == up {
-		return i
-	}
-	j := bytes.IndexByte(b, up)
-	switch {
-	case i < 0:
-		return j
-	case j < 0:
-		return i
-	}
-	return min(i, j)
 }
 
 // equalFoldLower reports whether b equals the lowercased want under ASCII
@@ -250,7 +224,7 @@ type regexpM struct {
 	// lit, when not empty, is a literal every match contains: exactly, or
 	// ASCII case-insensitively (lowercased) when fold is set.
 	lit  string
-	litB []byte // lit, for bytes.Contains
+	litB []byte // lit as given (not lowered), for bytes.Contains and containsFold
 	fold bool
 	// unicodeFold is set when lit holds 'k' or 's', which (?i) also
 	// matches as U+212A KELVIN SIGN and U+017F LONG S: then a line with
@@ -321,7 +295,7 @@ func (m regexpM) hasLiteral(line []byte) bool {
 	if !m.fold {
 		return bytes.Contains(line, m.litB)
 	}
-	if containsFold(line, m.lit) {
+	if containsFold(line, m.litB) {
 		return true
 	}
 	if m.unicodeFold {

@@ -44,33 +44,56 @@ func PhraseTokens(dst []byte, ends []int, phrase []byte) ([]byte, []int) {
 func indexEdged(line, needle []byte) int {
 	edgeStart := IsTokenByte(needle[0])
 	edgeEnd := IsTokenByte(needle[len(needle)-1])
-	lo, up := lower(needle[0]), upper(needle[0])
-	rest := needle[1:]
-	last := len(line) - len(needle) // last possible start
-	// nextLo and nextUp cache the next candidate of each case; -1 means
-	// not searched yet at or after i, len(line) means none left.
-	nextLo, nextUp := -1, -1
-	for i := 0; i <= last; {
-		// Find the next occurrence of the first byte in either case.
-		if nextLo < i {
-			nextLo = indexByteFrom(line, lo, i)
-		}
-		if lo == up {
-			nextUp = nextLo
-		} else if nextUp < i {
-			nextUp = indexByteFrom(line, up, i)
-		}
-		i = min(nextLo, nextUp)
-		if i > last {
+	s := NewFoldScanner(line, needle)
+	for i := 0; ; i++ {
+		if i = s.Next(i); i < 0 {
 			return -1
 		}
 		end := i + len(needle)
 		if (!edgeStart || i == 0 || !IsTokenByte(line[i-1])) &&
-			(!edgeEnd || end == len(line) || !IsTokenByte(line[end])) &&
-			equalFoldRest(line[i+1:end], rest) {
+			(!edgeEnd || end == len(line) || !IsTokenByte(line[end])) {
 			return i
 		}
-		i++
+	}
+}
+
+// FoldScanner finds a needle in a text, ASCII case-insensitively, at
+// offsets that do not decrease from one call to the next. It keeps the
+// next offset of the needle's first byte in each case, so a whole text
+// costs one pass of bytes.IndexByte per case however many partial matches
+// it holds.
+type FoldScanner struct {
+	text, needle []byte
+	lo, up       byte
+	// nextLo and nextUp are the next offsets of lo and up: -1 before the
+	// first search, len(text) when there is none left.
+	nextLo, nextUp int
+}
+
+// NewFoldScanner returns a scanner of text for the non-empty needle.
+func NewFoldScanner(text, needle []byte) FoldScanner {
+	return FoldScanner{text: text, needle: needle, lo: lower(needle[0]), up: upper(needle[0]), nextLo: -1, nextUp: -1}
+}
+
+// Next returns the first offset at or after from where text holds the
+// needle, or -1. from must be at least the from of the call before.
+func (s *FoldScanner) Next(from int) int {
+	last := len(s.text) - len(s.needle) // last possible start
+	for i := from; i <= last; i++ {
+		if s.nextLo < i {
+			s.nextLo = indexByteFrom(s.text, s.lo, i)
+		}
+		if s.lo == s.up {
+			s.nextUp = s.nextLo
+		} else if s.nextUp < i {
+			s.nextUp = indexByteFrom(s.text, s.up, i)
+		}
+		if i = min(s.nextLo, s.nextUp); i > last {
+			return -1
+		}
+		if equalFoldRest(s.text[i+1:i+len(s.needle)], s.needle[1:]) {
+			return i
+		}
 	}
 	return -1
 }

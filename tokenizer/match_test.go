@@ -121,3 +121,25 @@ func TestContainsNoAlloc(t *testing.T) {
 	})
 	require.Zero(t, allocs)
 }
+
+// TestFoldScanner: matches in any ASCII case at ascending offsets, one per
+// call, and none past the last possible start.
+func TestFoldScanner(t *testing.T) {
+	text := []byte("Err error ERROR eRr-erro e")
+	s := tokenizer.NewFoldScanner(text, []byte("err"))
+	var got []int
+	for i := 0; ; i++ {
+		if i = s.Next(i); i < 0 {
+			break
+		}
+		got = append(got, i)
+	}
+	require.Equal(t, []int{0, 4, 10, 16, 20}, got)
+	s = tokenizer.NewFoldScanner(text, []byte("e"))
+	require.Equal(t, 25, s.Next(25), "a match that ends the text")
+	s = tokenizer.NewFoldScanner(text, []byte("rr-E"))
+	require.Equal(t, 17, s.Next(0))
+	require.Equal(t, -1, s.Next(18))
+	s = tokenizer.NewFoldScanner(text, []byte("errors"))
+	require.Equal(t, -1, s.Next(0))
+}

@@ -1,28 +1,17 @@
 package query
 
 import (
-	"fmt"
 	"runtime"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"glarc/chunk"
-	"glarc/chunk/memory"
 )
 
 // TestRunLookAheadCloses: chunks opened ahead of the merge and never
 // reached are closed when the consumer leaves, and marked stopped.
 func TestRunLookAheadCloses(t *testing.T) {
-	base := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
-	mm := memory.New(memory.Options{MaxChunkBytes: 200})
-	t.Cleanup(func() { _ = mm.Close() })
-	for i := range 500 {
-		_, err := mm.Append(chunk.Record{SourceTS: base.Add(time.Duration(i) * time.Second), Raw: fmt.Appendf(nil, "line %d error", i)})
-		require.NoError(t, err)
-	}
-	m := &spyManager{Manager: mm}
+	m, _ := errorLines(t, 500, 200)
 	q, err := Parse("error")
 	require.NoError(t, err)
 	ahead := min(runtime.GOMAXPROCS(0), maxLookAhead)

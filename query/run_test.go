@@ -416,15 +416,21 @@ func checkDifferential(t *testing.T, m *spyManager, r *rand.Rand, base time.Time
 	require.Greater(t, nonEmpty, runs/3, "the generated queries should often match")
 }
 
-func TestRunOpensCursorsLazily(t *testing.T) {
+// errorLines returns a spy over a memory manager holding n records "line
+// i error" a second apart from base, in chunks of maxChunkBytes.
+func errorLines(t *testing.T, n int, maxChunkBytes int64) (*spyManager, time.Time) {
 	base := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
-	mm := memory.New(memory.Options{MaxChunkBytes: 100})
+	mm := memory.New(memory.Options{MaxChunkBytes: maxChunkBytes})
 	t.Cleanup(func() { _ = mm.Close() })
-	for i := range 20000 {
+	for i := range n {
 		_, err := mm.Append(chunk.Record{SourceTS: base.Add(time.Duration(i) * time.Second), Raw: fmt.Appendf(nil, "line %d error", i)})
 		require.NoError(t, err)
 	}
-	m := &spyManager{Manager: mm}
+	return &spyManager{Manager: mm}, base
+}
+
+func TestRunOpensCursorsLazily(t *testing.T) {
+	m, base := errorLines(t, 20000, 100)
 	metas, err := m.List()
 	require.NoError(t, err)
 	require.Greater(t, len(metas), 1000)

@@ -173,15 +173,7 @@ func TestAddAttrsMatchesAdd(t *testing.T) {
 			require.Equal(t, !tc.share, got.seenOff)
 			require.Equal(t, !tc.partial, got.KeysComplete)
 			require.Equal(t, want.KeysComplete, got.KeysComplete)
-			require.Equal(t, want.SortedKeys(), got.SortedKeys())
-			for _, k := range want.SortedKeys() {
-				require.Equal(t, want.KeyPos(k), got.KeyPos(k), k)
-				require.Equal(t, want.Keys[k].Dropped, got.Keys[k].Dropped, k)
-				require.Equal(t, want.Keys[k].Values.Len(), got.Keys[k].Values.Len(), k)
-				for v, pos := range want.Keys[k].Values.Sorted() {
-					require.Equal(t, pos, got.Keys[k].Values.Get(v), "%s=%s", k, v)
-				}
-			}
+			requireSamePairs(t, want, got)
 		})
 	}
 }
@@ -208,15 +200,7 @@ func TestAddLineMatchesAdd(t *testing.T) {
 			}
 		}
 		require.Equal(t, want.KeysComplete, got.KeysComplete)
-		require.Equal(t, want.SortedKeys(), got.SortedKeys())
-		for _, k := range want.SortedKeys() {
-			require.Equal(t, want.KeyPos(k), got.KeyPos(k), k)
-			require.Equal(t, want.Keys[k].Dropped, got.Keys[k].Dropped, k)
-			require.Equal(t, want.Keys[k].Values.Len(), got.Keys[k].Values.Len(), k)
-			for v, pos := range want.Keys[k].Values.Sorted() {
-				require.Equal(t, pos, got.Keys[k].Values.Get(v), "%s=%s", k, v)
-			}
-		}
+		requireSamePairs(t, want, got)
 	}
 }
 
@@ -263,15 +247,22 @@ func TestAddAttrMatchesAdd(t *testing.T) {
 				}
 			}
 			require.Equal(t, want.KeysComplete, got.KeysComplete)
-			require.Equal(t, want.SortedKeys(), got.SortedKeys())
-			for _, k := range want.SortedKeys() {
-				require.Equal(t, want.KeyPos(k), got.KeyPos(k), k)
-				require.Equal(t, want.Keys[k].Dropped, got.Keys[k].Dropped, k)
-				require.Equal(t, want.Keys[k].Values.Len(), got.Keys[k].Values.Len(), k)
-				for v, pos := range want.Keys[k].Values.Sorted() {
-					require.Equal(t, pos, got.Keys[k].Values.Get(v), "%s=%s", k, v)
-				}
-			}
+			requireSamePairs(t, want, got)
 		})
+	}
+}
+
+// requireSamePairs requires got to hold the keys, positions and values of
+// want, and to have dropped the same.
+func requireSamePairs(t *testing.T, want, got *PairSet) {
+	t.Helper()
+	require.Equal(t, want.SortedKeys(), got.SortedKeys())
+	for _, k := range want.SortedKeys() {
+		require.Equal(t, want.KeyPos(k), got.KeyPos(k), k)
+		require.Equal(t, want.Keys[k].Dropped, got.Keys[k].Dropped, k)
+		require.Equal(t, want.Keys[k].Values.Len(), got.Keys[k].Values.Len(), k)
+		for v, pos := range want.Keys[k].Values.Sorted() {
+			require.Equal(t, pos, got.Keys[k].Values.Get(v), "%s=%s", k, v)
+		}
 	}
 }

@@ -535,3 +535,13 @@ func TestPackedRows(t *testing.T) {
 		}
 	}
 }
+
+// setKey sets the k bits of key hash h in the rows of block directly: the
+// reference that blockFilters.rows and packed are checked against.
+func (rs rowSet) setKey(block int, h uint64, k int) {
+	b := bucketOf(h, rs.buckets)
+	for i := range k {
+		off := (b*BucketBits+bitOf(h, i))*uint64(rs.rowLen) + uint64(block/8)
+		rs.b[off] |= 1 << (block % 8)
+	}
+}

@@ -20,15 +20,6 @@ func newRows(blocks int, buckets uint64) rowSet {
 	return rowSet{blocks: blocks, buckets: buckets, rowLen: rowLen, b: make([]byte, buckets*BucketBits*uint64(rowLen))}
 }
 
-// setKey sets the k bits of key hash h in the filter of block.
-func (rs rowSet) setKey(block int, h uint64, k int) {
-	b := bucketOf(h, rs.buckets)
-	for i := range k {
-		off := (b*BucketBits+bitOf(h, i))*uint64(rs.rowLen) + uint64(block/8)
-		rs.b[off] |= 1 << (block % 8)
-	}
-}
-
 // packed returns the rows as the file stores them: row r is bits
 // [r·n, r·n+n) for n blocks, bit i in bit i mod 8 of byte i/8.
 func (rs rowSet) packed() []byte {

@@ -228,6 +228,22 @@ type TokenCounter interface {
 	LookupCount(tok []byte) (n uint64, held bool, err error)
 }
 
+// TokenBitsReader is implemented by token readers that add a token's
+// records to a caller's bitset instead of building a bitmap (position p is
+// bit p%64 of dst[p/64]; dst holds at least (Records()+63)/64 words), so a
+// caller that reuses dst decodes long lists without fresh memory. held and
+// err are Lookup's; on an error dst may hold part of the list.
+type TokenBitsReader interface {
+	LookupInto(tok []byte, dst []uint64) (held bool, err error)
+}
+
+// PairBitsReader is to PairReader what TokenBitsReader is to TokenReader:
+// Lookup and Key adding their records to dst.
+type PairBitsReader interface {
+	LookupInto(key, value string, dst []uint64) (held bool, err error)
+	KeyInto(key string, dst []uint64) (held bool, err error)
+}
+
 // PairReader answers key/value lookups (attr and kv indexes). Keys and
 // values are matched ASCII case-insensitively.
 type PairReader interface {

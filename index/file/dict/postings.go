@@ -27,6 +27,10 @@ const (
 // errPostings marks a malformed posting list; DecodePostings wraps it.
 var errPostings = errors.New("bad posting list")
 
+// ErrShortBitset is returned by PostingsInto for a bitset too short for
+// the records it must hold: a caller's mistake, not damage.
+var ErrShortBitset = errors.New("bitset shorter than the records")
+
 // AppendPostings appends the encoding of pos (ascending, distinct) to dst,
 // choosing the smallest encoding: delta uvarints, Rice-coded deltas,
 // a bitset or a roaring bitmap. scratch, if not nil, is reused

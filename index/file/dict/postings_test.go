@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/stretchr/testify/require"
+
+	"glarc/index/internal/indextest"
 )
 
 func TestPostingsRoundTrip(t *testing.T) {
@@ -105,11 +108,20 @@ func FuzzReader(f *testing.F) {
 		for _, k := range []string{"a", "abc", "zz", ""} {
 			r.Get([]byte(k))
 		}
+		dst := make([]uint64, Words(1000))
 		for e, err := range r.Prefix(nil) {
 			if err != nil {
 				break
 			}
-			r.Postings(e.Value, 1000)
+			bm, err := r.Postings(e.Value, 1000)
+			clear(dst)
+			errInto := r.PostingsInto(e.Value, 1000, dst)
+			if (err == nil) != (errInto == nil) {
+				t.Fatalf("Postings error %v, PostingsInto error %v", err, errInto)
+			}
+			if err == nil && !slices.Equal(bm.ToArray(), indextest.BitsetPositions(dst)) {
+				t.Fatalf("PostingsInto %v, Postings %v", indextest.BitsetPositions(dst), bm.ToArray())
+			}
 		}
 	})
 }

@@ -189,6 +189,31 @@ func (r *Reader) Postings(value []byte, records uint64) (*roaring.Bitmap, error)
 	return bitmapOf(pos, records), nil
 }
 
+// Words is the number of 64-bit words of a bitset of records bits, the
+// length PostingsInto wants.
+func Words(records uint64) int { return int((records + 63) / 64) }
+
+// PostingsInto adds the positions of value, a posting list of this
+// dictionary, to the bitset dst (position p is bit p%64 of dst[p/64]),
+// which must hold at least Words(records) words. It is Postings without
+// building a bitmap: the caller reuses dst across lookups, so a long list
+// costs no fresh memory. Positions already set in dst stay set (a union).
+func (r *Reader) PostingsInto(value []byte, records uint64, dst []uint64) error {
+	if len(dst) < Words(records) {
+		return fmt.Errorf("%w: bitset of %d words for %d records", ErrShortBitset, len(dst), records)
+	}
+	s := denseSink{words: dst}
+	if x, n := binary.Uvarint(value); n <= 0 || x != encSubset {
+		return decodeTo(&s, value, records)
+	}
+	pos, err := r.positions(value, records, 0)
+	if err != nil {
+		return err
+	}
+	s.AddMany(pos)
+	return nil
+}
+
 // positions decodes value into a new slice, following subset lists
 // depth levels deep already.
 func (r *Reader) positions(value []byte, records uint64, depth int) ([]uint32, error) {

@@ -9,9 +9,11 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/stretchr/testify/require"
 
 	"glarc/index"
+	"glarc/index/internal/indextest"
 )
 
 // nested returns lists where each is a random subset of the one before
@@ -103,6 +105,41 @@ func TestSubsetRoundTrip(t *testing.T) {
 	}
 	require.Positive(t, subsets)
 	require.Less(t, len(blocks), plain)
+}
+
+// TestPostingsInto decodes every list (subset, rice, bitset, roaring and
+// delta encodings) into one reused bitset and gets Postings' positions;
+// decoding a second list unites the two; a short bitset is refused.
+func TestPostingsInto(t *testing.T) {
+	const records = 20000
+	lists := nested(rand.New(rand.NewPCG(3, 4)), records)
+	lists["empty"] = nil
+	lists["run"] = []uint32{100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111}
+	lists["last"] = []uint32{0, records - 1}
+	r, _ := writeLists(t, lists)
+	dst := make([]uint64, Words(records))
+	for k, want := range lists {
+		v, ok, err := r.Get([]byte(k))
+		require.NoError(t, err)
+		require.True(t, ok)
+		clear(dst)
+		require.NoError(t, r.PostingsInto(v, records, dst), k)
+		if len(want) == 0 {
+			require.Empty(t, indextest.BitsetPositions(dst), k)
+			continue
+		}
+		require.Equal(t, want, indextest.BitsetPositions(dst), k)
+	}
+	a, _, _ := r.Get([]byte("other00"))
+	b, _, _ := r.Get([]byte("other01"))
+	clear(dst)
+	require.NoError(t, r.PostingsInto(a, records, dst))
+	require.NoError(t, r.PostingsInto(b, records, dst))
+	union := roaring.BitmapOf(lists["other00"]...)
+	union.AddMany(lists["other01"])
+	require.Equal(t, union.ToArray(), indextest.BitsetPositions(dst))
+	err := r.PostingsInto(a, records, dst[:Words(records)-1])
+	require.ErrorIs(t, err, ErrShortBitset)
 }
 
 // TestSubsetLayout checks one subset value byte by byte against the

@@ -263,6 +263,9 @@ func (r *Reader) Records() uint64 { return r.records }
 func (r *Reader) Size() int64 { return r.f.Size() }
 
 func (r *Reader) corrupt(what string, err error) error {
+	if errors.Is(err, dict.ErrShortBitset) {
+		return fmt.Errorf("%s: %w", r.f.Path(), err)
+	}
 	return &index.CorruptError{Path: r.f.Path(), Section: "postings", Offset: -1, Reason: fmt.Sprintf("%s: %v", what, err)}
 }
 
@@ -300,23 +303,11 @@ func (r *Reader) Key(key string) (*roaring.Bitmap, bool, error) {
 
 // Lookup returns the records holding key=value.
 func (r *Reader) Lookup(key, value string) (*roaring.Bitmap, bool, error) {
-	low := lower(nil, key)
-	flags, _, found, err := r.key(low)
-	switch {
-	case err != nil:
-		return nil, true, err
-	case !found && !r.keysComplete, flags&KeyFlagDropped != 0:
-		return nil, false, nil
-	case !found:
-		return roaring.New(), true, nil
+	v, low, held, err := r.pair(key, value)
+	if err != nil || !held {
+		return nil, held, err
 	}
-	pk := PairKey(nil, string(low))
-	pk = lower(pk, value)
-	v, ok, err := r.pairs.Get(pk)
-	if err != nil {
-		return nil, true, err
-	}
-	if !ok {
+	if v == nil {
 		return roaring.New(), true, nil
 	}
 	bm, err := r.pairs.Postings(v, r.records)
@@ -324,6 +315,58 @@ func (r *Reader) Lookup(key, value string) (*roaring.Bitmap, bool, error) {
 		return nil, true, r.corrupt(fmt.Sprintf("pair %q=%q", low, value), err)
 	}
 	return bm, true, nil
+}
+
+// LookupInto adds the records holding key=value to dst
+// (index.PairBitsReader).
+func (r *Reader) LookupInto(key, value string, dst []uint64) (bool, error) {
+	v, low, held, err := r.pair(key, value)
+	if err != nil || !held || v == nil {
+		return held, err
+	}
+	if err := r.pairs.PostingsInto(v, r.records, dst); err != nil {
+		return true, r.corrupt(fmt.Sprintf("pair %q=%q", low, value), err)
+	}
+	return true, nil
+}
+
+// pair finds the posting list of key=value: nil when no record holds it,
+// held false when the budget left the key's values out; low is the
+// lowercased key, for errors.
+func (r *Reader) pair(key, value string) (v, low []byte, held bool, err error) {
+	low = lower(nil, key)
+	flags, _, found, err := r.key(low)
+	switch {
+	case err != nil:
+		return nil, low, true, err
+	case !found && !r.keysComplete, flags&KeyFlagDropped != 0:
+		return nil, low, false, nil
+	case !found:
+		return nil, low, true, nil
+	}
+	pk := PairKey(nil, string(low))
+	pk = lower(pk, value)
+	v, ok, err := r.pairs.Get(pk)
+	if err != nil || !ok {
+		return nil, low, true, err
+	}
+	return v, low, true, nil
+}
+
+// KeyInto adds the records holding key to dst (index.PairBitsReader).
+func (r *Reader) KeyInto(key string, dst []uint64) (bool, error) {
+	low := lower(nil, key)
+	_, p, found, err := r.key(low)
+	switch {
+	case err != nil:
+		return true, err
+	case !found:
+		return r.keysComplete, nil
+	}
+	if err := r.keys.PostingsInto(p, r.records, dst); err != nil {
+		return true, r.corrupt(fmt.Sprintf("key %q", low), err)
+	}
+	return true, nil
 }
 
 // HasKey reports whether some record holds key (true when unsure).

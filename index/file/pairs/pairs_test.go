@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/stretchr/testify/require"
 
 	"glarc/chunk"
@@ -113,6 +114,7 @@ func checkKV(t *testing.T, recs []chunk.Record) {
 		require.NoError(t, err)
 		require.True(t, ok)
 		require.Equal(t, positions(recs, func(rec chunk.Record) bool { return tokenizer.HasKey(rec.Raw, []byte(k)) }), arr(bm.ToArray()), k)
+		requireSameInto(t, r, k, v)
 		bm, ok, err = r.Lookup(strings.ToUpper(k), v)
 		require.NoError(t, err)
 		require.Equal(t, r.Complete(k), ok)
@@ -141,6 +143,7 @@ func checkAttr(t *testing.T, recs []chunk.Record) {
 		k, v := kv[0], kv[1]
 		bm, ok, err := r.Lookup(k, strings.ToUpper(v))
 		require.NoError(t, err)
+		requireSameInto(t, r, k, strings.ToUpper(v))
 		if !ok {
 			require.False(t, r.Complete(k))
 			continue
@@ -216,12 +219,43 @@ func TestBudget(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, held)
 
+	for _, kv := range [][2]string{{"a", "1"}, {"b", "1"}, {"b", "2"}, {"d", "y"}, {"zzz", "1"}} {
+		requireSameInto(t, r, kv[0], kv[1])
+	}
+
 	var vals []string
 	for v, err := range r.Values("B") {
 		require.NoError(t, err)
 		vals = append(vals, v)
 	}
 	require.Equal(t, []string{"1"}, vals)
+}
+
+// requireSameInto checks that LookupInto and KeyInto add to a bitset what
+// Lookup and Key return (held and positions), on top of bits already set.
+func requireSameInto(t *testing.T, r *Reader, key, value string) {
+	t.Helper()
+	words := make([]uint64, (r.Records()+63)/64+1)
+	check := func(bm *roaring.Bitmap, held bool, err error, into func([]uint64) (bool, error)) {
+		t.Helper()
+		require.NoError(t, err)
+		clear(words)
+		words[len(words)-1] = 1 // beyond the records: must stay as it is
+		heldInto, err := into(words)
+		require.NoError(t, err)
+		require.Equal(t, held, heldInto, "%s=%s", key, value)
+		require.Equal(t, uint64(1), words[len(words)-1])
+		got := indextest.BitsetPositions(words[:len(words)-1])
+		var want []uint32
+		if bm != nil {
+			want = bm.ToArray()
+		}
+		require.Equal(t, arr(want), arr(got), "%s=%s", key, value)
+	}
+	bm, held, err := r.Lookup(key, value)
+	check(bm, held, err, func(w []uint64) (bool, error) { return r.LookupInto(key, value, w) })
+	bm, held, err = r.Key(key)
+	check(bm, held, err, func(w []uint64) (bool, error) { return r.KeyInto(key, w) })
 }
 
 func TestAbsentKeyIsEmptyWhenKeysComplete(t *testing.T) {

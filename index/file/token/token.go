@@ -268,43 +268,57 @@ func (r *Reader) Size() int64 { return r.f.Size() }
 
 // Lookup returns the records holding tok as a whole token run, any case.
 func (r *Reader) Lookup(tok []byte) (*roaring.Bitmap, bool, error) {
-	if len(tok) > tokenizer.MaxTokenLen {
-		return nil, false, nil
-	}
 	var buf [tokenizer.MaxTokenLen]byte
-	low := tokenizer.Lower(buf[:0], tok)
-	if !tokenizer.IsIndexToken(low) {
-		return nil, false, nil
+	low, v, held, err := r.get(buf[:0], tok)
+	if err != nil || !held {
+		return nil, held, err
 	}
-	v, ok, err := r.tokens.Get(low)
-	if err != nil {
-		return nil, true, err
-	}
-	if !ok {
+	if v == nil {
 		return roaring.New(), true, nil
 	}
 	bm, err := r.decode(r.tokens, v, low)
 	return bm, true, err
 }
 
+// get finds the posting list of tok, lowercased into buf: nil when no
+// record holds it, held false when tok is not an index token.
+func (r *Reader) get(buf, tok []byte) (low, v []byte, held bool, err error) {
+	if len(tok) > tokenizer.MaxTokenLen {
+		return nil, nil, false, nil
+	}
+	low = tokenizer.Lower(buf, tok)
+	if !tokenizer.IsIndexToken(low) {
+		return low, nil, false, nil
+	}
+	v, _, err = r.tokens.Get(low)
+	return low, v, true, err
+}
+
+// LookupInto adds the records holding tok as a whole token run, any
+// case, to dst (index.TokenBitsReader).
+func (r *Reader) LookupInto(tok []byte, dst []uint64) (bool, error) {
+	var buf [tokenizer.MaxTokenLen]byte
+	low, v, held, err := r.get(buf[:0], tok)
+	if err != nil || !held || v == nil {
+		return held, err
+	}
+	if err := r.tokens.PostingsInto(v, r.records, dst); err != nil {
+		return true, r.corrupt(low, err)
+	}
+	return true, nil
+}
+
 // LookupCount is len(Lookup(tok)) without building the list (a frequent
 // token stored as a subset of a longer list is counted from its ranks).
 func (r *Reader) LookupCount(tok []byte) (uint64, bool, error) {
-	if len(tok) > tokenizer.MaxTokenLen {
-		return 0, false, nil
-	}
 	var buf [tokenizer.MaxTokenLen]byte
-	low := tokenizer.Lower(buf[:0], tok)
-	if !tokenizer.IsIndexToken(low) {
-		return 0, false, nil
-	}
-	v, ok, err := r.tokens.Get(low)
-	if err != nil || !ok {
-		return 0, true, err
+	low, v, held, err := r.get(buf[:0], tok)
+	if err != nil || !held || v == nil {
+		return 0, held, err
 	}
 	n, err := r.tokens.Count(v, r.records)
 	if err != nil {
-		return 0, true, &index.CorruptError{Path: r.f.Path(), Section: "postings", Offset: -1, Reason: fmt.Sprintf("%q: %v", low, err)}
+		return 0, true, r.corrupt(low, err)
 	}
 	return n, true, nil
 }
@@ -312,9 +326,18 @@ func (r *Reader) LookupCount(tok []byte) (uint64, bool, error) {
 func (r *Reader) decode(d *dict.Reader, v, key []byte) (*roaring.Bitmap, error) {
 	bm, err := d.Postings(v, r.records)
 	if err != nil {
-		return nil, &index.CorruptError{Path: r.f.Path(), Section: "postings", Offset: -1, Reason: fmt.Sprintf("%q: %v", key, err)}
+		return nil, r.corrupt(key, err)
 	}
 	return bm, nil
+}
+
+// corrupt is the error for key's damaged posting list; a bitset too short
+// for the records is the caller's mistake and stays itself.
+func (r *Reader) corrupt(key []byte, err error) error {
+	if errors.Is(err, dict.ErrShortBitset) {
+		return fmt.Errorf("%s: %w", r.f.Path(), err)
+	}
+	return &index.CorruptError{Path: r.f.Path(), Section: "postings", Offset: -1, Reason: fmt.Sprintf("%q: %v", key, err)}
 }
 
 // PrefixComplete reports whether the index answers a prefix query for p

@@ -15,6 +15,7 @@ import (
 	"glarc/chunk"
 	"glarc/index"
 	"glarc/index/file/container"
+	"glarc/index/file/dict"
 	"glarc/index/internal/indextest"
 )
 
@@ -93,6 +94,7 @@ func TestLookupSmall(t *testing.T) {
 			bm, held, err := r.Lookup([]byte(tc.tok))
 			require.NoError(t, err)
 			require.Equal(t, tc.held, held)
+			requireSameInto(t, r, tc.tok)
 			if tc.held {
 				require.Equal(t, tc.want, nilIfEmpty(bm.ToArray()))
 			} else {
@@ -108,6 +110,31 @@ func TestLookupSmall(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, complete)
 	require.NoError(t, r.Verify())
+}
+
+// requireSameInto checks that LookupInto adds to a bitset what Lookup
+// returns (held and positions), leaving bits already set as they are; a
+// bitset too short is refused.
+func requireSameInto(t *testing.T, r *Reader, tok string) {
+	t.Helper()
+	bm, held, err := r.Lookup([]byte(tok))
+	require.NoError(t, err)
+	words := make([]uint64, (r.Records()+63)/64+1)
+	words[len(words)-1] = 1 // beyond the records
+	heldInto, err := r.LookupInto([]byte(tok), words)
+	require.NoError(t, err)
+	require.Equal(t, held, heldInto, tok)
+	require.Equal(t, uint64(1), words[len(words)-1])
+	got := indextest.BitsetPositions(words[:len(words)-1])
+	var want []uint32
+	if bm != nil {
+		want = bm.ToArray()
+	}
+	require.Equal(t, nilIfEmpty(want), got, tok)
+	if held && len(want) > 0 {
+		_, err = r.LookupInto([]byte(tok), words[:len(words)-2])
+		require.ErrorIs(t, err, dict.ErrShortBitset)
+	}
 }
 
 func nilIfEmpty(a []uint32) []uint32 {
@@ -138,6 +165,7 @@ func checkAgainstBruteForce(t *testing.T, recs []chunk.Record) {
 		require.NoError(t, err)
 		require.True(t, held, tok)
 		require.Equal(t, indextest.TokenMatches(recs, []byte(tok)), bm.ToArray(), tok)
+		requireSameInto(t, r, tok)
 		prefixes[tok[:min(len(tok), 3)]] = true
 	}
 	for p := range prefixes {

@@ -10,6 +10,7 @@ package indextest
 import (
 	"bytes"
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -230,4 +231,16 @@ func isHexDash(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// BitsetPositions lists the positions set in a bitset (bit p%64 of
+// words[p/64]) in ascending order; nil when none is.
+func BitsetPositions(words []uint64) []uint32 {
+	var pos []uint32
+	for i, w := range words {
+		for ; w != 0; w &= w - 1 {
+			pos = append(pos, uint32(i*64+bits.TrailingZeros64(w)))
+		}
+	}
+	return pos
 }

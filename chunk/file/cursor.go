@@ -23,38 +23,46 @@ type sealedCursor struct {
 	reuse bool
 	// spares, if not nil, lends block memory to a reusing cursor's first
 	// load and takes it back at Close.
-	spares *blockSpares
+	spares *freeList[*decodedBlock]
 }
 
-// maxSpares bounds the block memory a manager keeps for reusing cursors:
-// one block per core at work, and then some.
+// maxSpares bounds the memory a manager keeps for cursors (decoded
+// blocks, reader buffers): one per core at work, and then some.
 const maxSpares = 8
 
-// blockSpares is a small free list of decoded blocks. Unlike a sync.Pool
-// it keeps its blocks across garbage collections: a query decodes a few
+// freeList is a small free list of reusable memory. Unlike a sync.Pool
+// it keeps its items across garbage collections: a query decodes a few
 // blocks per chunk, and memory that was handed back to the runtime costs a
-// page fault per 4 KiB when the next block is decoded into it.
-type blockSpares struct {
+// page fault per 4 KiB when the next block is decoded into it. A nil
+// freeList keeps nothing.
+type freeList[T any] struct {
 	mu   sync.Mutex
-	free []*decodedBlock
+	free []T
 }
 
-// Get returns a spare block or nil.
-func (s *blockSpares) Get() *decodedBlock {
+// Get returns a kept item, or the zero T when there is none.
+func (s *freeList[T]) Get() T {
+	var zero T
+	if s == nil {
+		return zero
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := len(s.free)
 	if n == 0 {
-		return nil
+		return zero
 	}
 	d := s.free[n-1]
-	s.free[n-1] = nil
+	s.free[n-1] = zero
 	s.free = s.free[:n-1]
 	return d
 }
 
 // Put keeps d for a later Get, or drops it when enough are kept.
-func (s *blockSpares) Put(d *decodedBlock) {
+func (s *freeList[T]) Put(d T) {
+	if s == nil {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.free) < maxSpares {
@@ -103,7 +111,7 @@ func (c *sealedCursor) load(pos uint64) (int, error) {
 		var spare *decodedBlock
 		if c.reuse {
 			spare, c.cur, c.blk = c.blk, -1, nil
-			if spare == nil && c.spares != nil {
+			if spare == nil {
 				spare = c.spares.Get()
 			}
 		}
@@ -165,7 +173,7 @@ func (c *sealedCursor) Close() error {
 		return nil
 	}
 	c.closed = true
-	if c.reuse && c.blk != nil && c.spares != nil {
+	if c.reuse && c.blk != nil {
 		c.spares.Put(c.blk)
 	}
 	c.blk = nil

@@ -1,6 +1,6 @@
 // Package file stores chunks on local disk: an append-only active chunk that
 // survives crashes, and sealed chunks that are sorted, compressed, checksummed
-// and read through mmap.
+// and read with pread, a block at a time, into reused memory.
 //
 //	m, err := file.Open("./data", file.Options{Owner: "glarc import"})
 //	ref, err := m.Append(chunk.Record{SourceTS: ts, IngestTS: now, Raw: line})

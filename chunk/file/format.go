@@ -125,8 +125,9 @@ func checkSealedHeader(b []byte, path string) error {
 	return checkHeaderVersions(b, TypeSealed, path, VersionSealed, VersionSealedV1)
 }
 
-// dictSection checks the dictionary section of a sealed chunk held in
-// data whose block index starts at indexOff: it returns the stored
+// dictSection checks the dictionary section of a sealed chunk whose
+// block index starts at indexOff; data holds the file from its start, at
+// least through the section: it returns the stored
 // dictionary (nil if the chunk has none), its decoded length and the
 // offset of the first block. A version 1 chunk has no dictionary section.
 // The dictionary is decoded by decodeDict when a text frame needs it.
@@ -138,12 +139,12 @@ func dictSection(data []byte, indexOff uint64, path string) (stored []byte, deco
 	fail := func(format string, args ...any) ([]byte, uint32, uint64, error) {
 		return nil, 0, 0, &CorruptError{Path: path, Section: "dictionary", Offset: HeaderSize, Reason: fmt.Sprintf(format, args...)}
 	}
-	if indexOff < off || indexOff > uint64(len(data)) {
+	if indexOff < off || uint64(len(data)) < off {
 		return fail("no room for the dictionary section before the block index at %d", indexOff)
 	}
 	le := binary.LittleEndian
 	n, dn, sum := le.Uint32(data[HeaderSize:]), le.Uint32(data[HeaderSize+4:]), le.Uint32(data[HeaderSize+8:])
-	if uint64(n) > indexOff-off {
+	if uint64(n) > indexOff-off || off+uint64(n) > uint64(len(data)) {
 		return fail("dictionary of %d bytes does not fit before the block index at %d", n, indexOff)
 	}
 	stored = data[off : off+uint64(n) : off+uint64(n)]

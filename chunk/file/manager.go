@@ -86,7 +86,9 @@ type Manager struct {
 	// spares holds the block memory of closed cursors that reused their
 	// buffers, for the next such cursor (a count over many chunks then
 	// decodes into a few blocks' worth of memory, not one per chunk).
-	spares blockSpares
+	spares freeList[*decodedBlock]
+	// readers holds the buffers of closed sealed readers.
+	readers freeList[*readerBufs]
 	// texts holds the dictionary decoders of closed sealed readers.
 	texts textDecoders
 
@@ -634,7 +636,7 @@ func (m *Manager) openSealedCursor(id chunk.ChunkID) (chunk.RecordCursor, error)
 	if err != nil {
 		return nil, err
 	}
-	r, err := openSealed(filepath.Join(m.ChunkDir(id), SealedName), dec, &m.texts)
+	r, err := openSealed(filepath.Join(m.ChunkDir(id), SealedName), dec, &m.texts, &m.readers)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, err

@@ -1,6 +1,7 @@
 package file
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -87,10 +88,18 @@ func readSealedMeta(path string) (chunk.ChunkMeta, error) {
 	return t.meta(uint64(size)), nil
 }
 
-// sealedReader is an open, memory-mapped sealed chunk.
+// sealedReader is an open sealed chunk. A reader opened by openSealed
+// reads the file with pread into memory it takes from a free list and
+// gives back at close (the block index, the compressed block being
+// decoded): on the VMs glarc is measured on, a fault on a mapped page of
+// the file costs about 20 µs, and a pread of the same 64 KiB about 1.5 µs.
+// Verify hands a mapped file in data instead.
 type sealedReader struct {
 	path   string
-	data   []byte // the whole file, mapped
+	f      *os.File // nil when data holds the file
+	data   []byte   // the whole file, mapped (verify); nil when read through f
+	bufs   *readerBufs
+	pool   *freeList[*readerBufs]
 	tr     trailer
 	blocks []blockEntry
 	starts []uint64 // first position of each block
@@ -104,6 +113,14 @@ type sealedReader struct {
 	textDec    *dictDecoder
 	dictStored []byte
 	dictLen    uint32
+}
+
+// readerBufs is the memory a sealed reader reads into: the block index as
+// stored and decoded, and the compressed block being decoded.
+type readerBufs struct {
+	index  []byte
+	blocks []blockEntry
+	comp   []byte
 }
 
 // dictDecoder decodes text frames with one chunk's dictionary, held in
@@ -190,41 +207,59 @@ func (p *textDecoders) put(d *dictDecoder) {
 	d.dec.Close()
 }
 
-func openSealed(path string, dec *zstd.Decoder, texts *textDecoders) (*sealedReader, error) {
+// openSealed opens a sealed chunk and checks its structure (see
+// parseSealed), reading it into memory taken from pool (nil: fresh
+// memory). The reader keeps the file open until close.
+func openSealed(path string, dec *zstd.Decoder, texts *textDecoders, pool *freeList[*readerBufs]) (*sealedReader, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	data, err := mapFile(f)
-	f.Close()
+	bufs := pool.Get()
+	if bufs == nil {
+		bufs = &readerBufs{}
+	}
+	r, err := parseSealed(path, f, bufs, dec)
 	if err != nil {
+		f.Close()
+		pool.Put(bufs)
 		return nil, err
 	}
-	r, err := parseSealed(path, data, dec)
-	if err != nil {
-		unmap(data)
-		return nil, err
-	}
-	r.texts = texts
+	r.texts, r.pool = texts, pool
 	return r, nil
 }
 
-// parseSealed checks the structure of a sealed chunk held in data: header,
-// trailer and block index checksums, and that every block lies inside the
-// file and the counts add up. Blocks themselves are checked when read.
-func parseSealed(path string, data []byte, dec *zstd.Decoder) (*sealedReader, error) {
-	size := int64(len(data))
+// parseSealed checks the structure of the sealed chunk in f: header,
+// trailer and block index checksums, the dictionary section, and that
+// every block lies inside the file and the counts add up. It reads the
+// header and dictionary section, the trailer and the block index, nothing
+// else; blocks are checked when read.
+func parseSealed(path string, f *os.File, bufs *readerBufs, dec *zstd.Decoder) (*sealedReader, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	size := fi.Size()
 	if size < HeaderSize+TrailerSize {
 		return nil, &CorruptError{Path: path, Section: "trailer", Reason: fmt.Sprintf("file is %d bytes, too short", size)}
 	}
-	if err := checkSealedHeader(data, path); err != nil {
+	var head [HeaderSize + DictSectionSize]byte // fits: size >= HeaderSize+TrailerSize
+	h := head[:]
+	if err := readFull(f, h, 0); err != nil {
 		return nil, err
 	}
-	if data[3] != FlagComplete {
-		return nil, &CorruptError{Path: path, Section: "header", Offset: 3, Reason: fmt.Sprintf("flags %#x, want %#x (complete)", data[3], FlagComplete)}
+	if err := checkSealedHeader(h, path); err != nil {
+		return nil, err
+	}
+	if h[3] != FlagComplete {
+		return nil, &CorruptError{Path: path, Section: "header", Offset: 3, Reason: fmt.Sprintf("flags %#x, want %#x (complete)", h[3], FlagComplete)}
 	}
 	trOff := size - TrailerSize
-	tr, err := getTrailer(data[trOff:], path, trOff)
+	var tb [TrailerSize]byte
+	if err := readFull(f, tb[:], trOff); err != nil {
+		return nil, err
+	}
+	tr, err := getTrailer(tb[:], path, trOff)
 	if err != nil {
 		return nil, err
 	}
@@ -232,16 +267,32 @@ func parseSealed(path string, data []byte, dec *zstd.Decoder) (*sealedReader, er
 	if tr.indexOff < HeaderSize || tr.indexOff > uint64(trOff) || uint64(trOff)-tr.indexOff != idxLen {
 		return nil, &CorruptError{Path: path, Section: "trailer", Offset: trOff, Reason: fmt.Sprintf("block index at %d for %d blocks does not fit", tr.indexOff, tr.blocks)}
 	}
-	index := data[tr.indexOff:trOff]
+	bufs.index = grow(bufs.index, idxLen)
+	index := bufs.index
+	if err := readFull(f, index, int64(tr.indexOff)); err != nil {
+		return nil, err
+	}
 	if got := crc(index); got != tr.indexCRC {
 		return nil, &CorruptError{Path: path, Section: "block index", Offset: int64(tr.indexOff), Reason: fmt.Sprintf("checksum %08x, stored %08x", got, tr.indexCRC)}
 	}
-	dictStored, dictLen, blocksOff, err := dictSection(data, tr.indexOff, path)
+	// The dictionary section: its fixed part is in head (a version 1
+	// chunk has none); a stored dictionary is read whole.
+	sect := h
+	if h[2] != VersionSealedV1 && tr.indexOff >= uint64(len(head)) {
+		if n := uint64(binary.LittleEndian.Uint32(h[HeaderSize:])); n > 0 && n <= tr.indexOff-uint64(len(head)) {
+			sect = make([]byte, uint64(len(head))+n)
+			if err := readFull(f, sect, 0); err != nil {
+				return nil, err
+			}
+		}
+	}
+	dictStored, dictLen, blocksOff, err := dictSection(sect, tr.indexOff, path)
 	if err != nil {
 		return nil, err
 	}
-	r := &sealedReader{path: path, data: data, tr: tr, dec: dec, dictStored: dictStored, dictLen: dictLen,
-		blocks: make([]blockEntry, tr.blocks), starts: make([]uint64, tr.blocks)}
+	r := &sealedReader{path: path, f: f, bufs: bufs, tr: tr, dec: dec, dictStored: dictStored, dictLen: dictLen,
+		blocks: grow(bufs.blocks, uint64(tr.blocks)), starts: make([]uint64, tr.blocks)}
+	bufs.blocks = r.blocks
 	next, pos := blocksOff, uint64(0)
 	for i := range r.blocks {
 		e := getBlockEntry(index[i*BlockEntrySize:])
@@ -257,6 +308,45 @@ func parseSealed(path string, data []byte, dec *zstd.Decoder) (*sealedReader, er
 		return nil, &CorruptError{Path: path, Section: "block index", Offset: int64(tr.indexOff), Reason: fmt.Sprintf("blocks hold %d records in %d bytes, trailer says %d records", pos, next, tr.records)}
 	}
 	return r, nil
+}
+
+// readFull reads len(b) bytes of f at off; a file that ends sooner is
+// corrupt (it was shorter than its trailer or index says).
+func readFull(f *os.File, b []byte, off int64) error {
+	n, err := f.ReadAt(b, off)
+	if n == len(b) {
+		return nil
+	}
+	if errors.Is(err, io.EOF) {
+		return &CorruptError{Path: f.Name(), Section: "file", Offset: off, Reason: fmt.Sprintf("ends %d bytes into a %d-byte read", n, len(b))}
+	}
+	return fmt.Errorf("read %s at %d: %w", f.Name(), off, err)
+}
+
+// grow returns s with length n, reusing its memory when it is large
+// enough (the contents are stale then).
+func grow[T any](s []T, n uint64) []T {
+	if uint64(cap(s)) >= n {
+		return s[:n]
+	}
+	return make([]T, n)
+}
+
+// compressed returns the stored bytes of block e: a slice of the mapped
+// file, or read into the reader's buffer (valid until the next call).
+func (r *sealedReader) compressed(e *blockEntry) ([]byte, error) {
+	if r.data != nil {
+		return r.data[e.off : e.off+uint64(e.clen)], nil
+	}
+	// e lies inside the file (parseSealed), so its length is bounded.
+	if uint64(cap(r.bufs.comp)) < uint64(e.clen) {
+		r.bufs.comp = make([]byte, 0, roomFor(uint64(e.clen)))
+	}
+	comp := r.bufs.comp[:e.clen]
+	if err := readFull(r.f, comp, int64(e.off)); err != nil {
+		return nil, err
+	}
+	return comp, nil
 }
 
 // textDecoder returns the decoder of the chunk's text frames, decoding
@@ -282,7 +372,10 @@ func (r *sealedReader) block(i int) (*decodedBlock, error) { return r.blockInto(
 // and everything read from it is invalid then).
 func (r *sealedReader) blockInto(i int, spare *decodedBlock) (*decodedBlock, error) {
 	e := &r.blocks[i]
-	comp := r.data[e.off : e.off+uint64(e.clen)]
+	comp, err := r.compressed(e)
+	if err != nil {
+		return nil, err
+	}
 	if got := crc(comp); got != e.sum {
 		return nil, &CorruptError{Path: r.path, Section: fmt.Sprintf("block %d", i), Offset: int64(e.off), Reason: fmt.Sprintf("checksum %08x, stored %08x", got, e.sum)}
 	}
@@ -401,10 +494,19 @@ func (e encoders) close() {
 	}
 }
 
+// close releases the reader: its memory goes back to the free list (the
+// blocks it decoded hold none of it).
 func (r *sealedReader) close() error {
 	r.texts.put(r.textDec)
 	r.textDec = nil
-	return unmap(r.data)
+	if r.f == nil {
+		return nil
+	}
+	err := r.f.Close()
+	r.f = nil
+	r.pool.Put(r.bufs)
+	r.bufs, r.blocks = nil, nil
+	return err
 }
 
 // blockOf returns the block holding position pos.

@@ -13,10 +13,33 @@ import (
 
 // result is the compiled answer of one node for one chunk.
 type result struct {
-	// bm holds the candidate positions; nil stands for every position.
-	bm *roaring.Bitmap
-	// exact is set when bm (or every position) is exactly the matches.
+	// bm or bits (never both) holds the candidate positions; neither
+	// stands for every position. bits are lent by the compiler's scratch
+	// (see bits.go).
+	bm   *roaring.Bitmap
+	bits []uint64
+	// exact is set when the positions (or every position) are exactly the
+	// matches.
 	exact bool
+}
+
+// all reports whether r stands for every position.
+func (r result) all() bool { return r.bm == nil && r.bits == nil }
+
+// empty reports whether r holds no position.
+func (r result) empty() bool {
+	switch {
+	case r.bits != nil:
+		for _, w := range r.bits {
+			if w != 0 {
+				return false
+			}
+		}
+		return true
+	case r.bm != nil:
+		return r.bm.IsEmpty()
+	}
+	return false
 }
 
 // every is the answer that narrows nothing.
@@ -27,6 +50,7 @@ var every = result{}
 type compiler struct {
 	set   *index.Set
 	n     uint64 // records in the chunk
+	sc    *scratch
 	steps []string
 	// err is the first lookup error: the index is damaged, and the chunk
 	// must be scanned.
@@ -35,10 +59,30 @@ type compiler struct {
 
 // count is the number of candidates r stands for.
 func (c *compiler) count(r result) uint64 {
-	if r.bm == nil {
-		return c.n
+	switch {
+	case r.bits != nil:
+		return popcount(r.bits)
+	case r.bm != nil:
+		return r.bm.GetCardinality()
 	}
-	return r.bm.GetCardinality()
+	return c.n
+}
+
+// words is the length of a bitset of the chunk's positions.
+func (c *compiler) words() int { return int((c.n + 63) / 64) }
+
+// release gives r's bitset back to the scratch.
+func (c *compiler) release(r result) { c.sc.put(r.bits) }
+
+// bitmap returns r's positions as a bitmap (nil for every position),
+// giving its bitset back.
+func (c *compiler) bitmap(r result) *roaring.Bitmap {
+	if r.bits == nil {
+		return r.bm
+	}
+	bm := bitmapOf(r.bits)
+	c.release(r)
+	return bm
 }
 
 // top compiles the root. Terms of a top-level And are reported one by one
@@ -53,13 +97,15 @@ func (c *compiler) top(n query.Node) result {
 	for i, t := range terms {
 		r, label := c.node(t)
 		if c.err != nil {
+			c.release(acc)
+			c.release(r)
 			return every
 		}
-		acc = and(acc, r)
+		acc = c.and(acc, r)
 		after := c.count(acc)
 		c.steps = append(c.steps, fmt.Sprintf("%s: %d → %d", label, before, after))
 		before = after
-		if acc.bm != nil && acc.bm.IsEmpty() {
+		if !acc.all() && after == 0 {
 			if rest := len(terms) - i - 1; rest > 0 {
 				c.steps = append(c.steps, fmt.Sprintf("%d more terms not looked up", rest))
 			}
@@ -88,9 +134,14 @@ func (c *compiler) node(n query.Node) (result, string) {
 		r, label := c.node(n.X)
 		label = fmt.Sprintf("NOT (%s %s)", label, c.countText(r))
 		if !r.exact {
+			c.release(r)
 			return every, label + ": cannot narrow"
 		}
-		if r.bm == nil {
+		switch {
+		case r.bits != nil:
+			flipWords(r.bits, c.n)
+			return r, label
+		case r.bm == nil:
 			return result{bm: roaring.New(), exact: true}, label
 		}
 		return result{bm: roaring.Flip(r.bm, 0, c.n), exact: true}, label
@@ -100,7 +151,7 @@ func (c *compiler) node(n query.Node) (result, string) {
 		for _, t := range n.Terms {
 			r, label := c.node(t)
 			labels = append(labels, label+" "+c.countText(r))
-			acc = and(acc, r)
+			acc = c.and(acc, r)
 		}
 		return acc, "(" + strings.Join(labels, " AND ") + ")"
 	case query.Or:
@@ -109,7 +160,7 @@ func (c *compiler) node(n query.Node) (result, string) {
 		for _, t := range n.Terms {
 			r, label := c.node(t)
 			labels = append(labels, label+" "+c.countText(r))
-			acc = or(acc, r)
+			acc = c.or(acc, r)
 		}
 		return acc, "(" + strings.Join(labels, " OR ") + ")"
 	}
@@ -118,33 +169,68 @@ func (c *compiler) node(n query.Node) (result, string) {
 
 // countText is a nested node's count for --explain.
 func (c *compiler) countText(r result) string {
-	if r.bm == nil {
+	if r.all() {
 		return "[all]"
 	}
-	return fmt.Sprintf("[%d]", r.bm.GetCardinality())
+	return fmt.Sprintf("[%d]", c.count(r))
 }
 
-// and intersects a and b. An empty answer is exact: no superset of the
-// matches is empty unless the matches are.
-func and(a, b result) result {
+// and intersects a and b, in the memory of one of them (the other's
+// bitset goes back to the scratch). An empty answer is exact: no superset
+// of the matches is empty unless the matches are.
+func (c *compiler) and(a, b result) result {
+	exact := a.exact && b.exact
+	var r result
+	switch {
+	case a.all():
+		r = b
+	case b.all():
+		r = a
+	case a.bits != nil && b.bits != nil:
+		andWords(a.bits, b.bits)
+		c.release(b)
+		r = a
+	case a.bits != nil || b.bits != nil:
+		w, bm := a.bits, b.bm
+		if w == nil {
+			w, bm = b.bits, a.bm
+		}
+		if bm.GetCardinality() <= sparseLimit(w) {
+			r = result{bm: keepIn(bm, w)}
+			c.sc.put(w)
+		} else {
+			t := c.sc.get(len(w))
+			bm.WriteDenseTo(t)
+			andWords(w, t)
+			c.sc.put(t)
+			r = result{bits: w}
+		}
+	default:
+		a.bm.And(b.bm)
+		r = a
+	}
+	r.exact = exact || r.empty()
+	return r
+}
+
+// or unites a and b, in the memory of one of them.
+func (c *compiler) or(a, b result) result {
 	exact := a.exact && b.exact
 	switch {
-	case a.bm == nil:
-		a.bm = b.bm
-	case b.bm != nil:
-		a.bm.And(b.bm)
-	}
-	if a.bm != nil && a.bm.IsEmpty() {
-		exact = true
-	}
-	return result{bm: a.bm, exact: exact}
-}
-
-// or unites a and b.
-func or(a, b result) result {
-	exact := a.exact && b.exact
-	if a.bm == nil || b.bm == nil {
+	case a.all() || b.all():
+		c.release(a)
+		c.release(b)
 		return result{exact: exact}
+	case a.bits != nil && b.bits != nil:
+		orWords(a.bits, b.bits)
+		c.release(b)
+		return result{bits: a.bits, exact: exact}
+	case a.bits != nil:
+		c.sc.addTo(a.bits, b.bm)
+		return result{bits: a.bits, exact: exact}
+	case b.bits != nil:
+		c.sc.addTo(b.bits, a.bm)
+		return result{bits: b.bits, exact: exact}
 	}
 	a.bm.Or(b.bm)
 	return result{bm: a.bm, exact: exact}
@@ -166,12 +252,13 @@ func (c *compiler) token(word string) (result, string) {
 	}
 	tok := []byte(word)
 	if tokenizer.IsIndexToken(tok) && c.set.Token != nil {
-		bm, held, err := c.set.Token.Lookup(tok)
+		r, held, err := c.lookupToken(tok)
 		if err != nil {
 			return c.fail(err), label
 		}
 		if held {
-			return result{bm: bm, exact: true}, label
+			r.exact = true
+			return r, label
 		}
 	}
 	if c.set.Blocks == nil {
@@ -179,6 +266,26 @@ func (c *compiler) token(word string) (result, string) {
 	}
 	r := c.blocks([][]byte{tok})
 	return r, label + " via blocks"
+}
+
+// lookupToken looks tok up in the token index: into a bitset when the
+// reader can fill one. held is false (and r every position) when tok is
+// not an index token.
+func (c *compiler) lookupToken(tok []byte) (r result, held bool, err error) {
+	if br, ok := c.set.Token.(index.TokenBitsReader); ok {
+		w := c.sc.get(c.words())
+		held, err := br.LookupInto(tok, w)
+		if err != nil || !held {
+			c.sc.put(w)
+			return every, held, err
+		}
+		return result{bits: w}, true, nil
+	}
+	bm, held, err := c.set.Token.Lookup(tok)
+	if err != nil || !held {
+		return every, held, err
+	}
+	return result{bm: bm}, true, nil
 }
 
 // blocks answers from the per-block filters: the blocks that may hold all
@@ -230,8 +337,9 @@ func (c *compiler) wholeRuns(runs [][]byte) (result, string) {
 		if c.set.Token == nil {
 			continue
 		}
-		bm, held, err := c.set.Token.Lookup(run)
+		r, held, err := c.lookupToken(run)
 		if err != nil {
+			c.release(acc)
 			return c.fail(err), ""
 		}
 		if !held {
@@ -240,13 +348,13 @@ func (c *compiler) wholeRuns(runs [][]byte) (result, string) {
 		if len(via) == 0 {
 			via = append(via, "token")
 		}
-		acc = and(acc, result{bm: bm})
+		acc = c.and(acc, r)
 	}
 	if len(keys) > 0 && c.set.Blocks != nil {
-		acc = and(acc, c.blocks(keys))
+		acc = c.and(acc, c.blocks(keys))
 		via = append(via, "blocks")
 	}
-	acc.exact = acc.bm != nil && acc.bm.IsEmpty()
+	acc.exact = !acc.all() && acc.empty()
 	if len(via) == 0 {
 		return acc, ": no index"
 	}
@@ -282,10 +390,11 @@ func (c *compiler) prefix(text string) (result, string) {
 	if last != nil && c.set.Token != nil {
 		bm, complete, err := c.set.Token.Prefix(last)
 		if err != nil {
+			c.release(acc)
 			return c.fail(err), label
 		}
 		if complete {
-			acc = and(acc, result{bm: bm})
+			acc = c.and(acc, result{bm: bm})
 			if via == "" || via == ": no index" {
 				via = " via token"
 			} else {
@@ -296,7 +405,7 @@ func (c *compiler) prefix(text string) (result, string) {
 	if via == "" {
 		via = ": no index"
 	}
-	acc.exact = acc.bm != nil && acc.bm.IsEmpty()
+	acc.exact = !acc.all() && acc.empty()
 	return acc, label + via
 }
 
@@ -311,37 +420,71 @@ func (c *compiler) field(f query.Field) (result, string) {
 		return every, label + ": attr or kv not indexed"
 	}
 	if f.Op == query.OpEq && !f.AnyValue {
-		a, heldA, err := c.set.Attr.Lookup(f.Key, f.Value)
+		r, held, err := c.pairs(f.Key, f.Value, false)
 		if err != nil {
 			return c.fail(err), label
 		}
-		b, heldB, err := c.set.KV.Lookup(f.Key, f.Value)
-		if err != nil {
-			return c.fail(err), label
-		}
-		if heldA && heldB {
-			return or(result{bm: a, exact: true}, result{bm: b, exact: true}), label + " via attr+kv"
+		if held {
+			r.exact = true
+			return r, label + " via attr+kv"
 		}
 	}
 	// Every other form needs the key present: key=*, key!=v, key<v, and
 	// key=value whose values the budget left out.
-	a, heldA, err := c.set.Attr.Key(f.Key)
+	r, held, err := c.pairs(f.Key, "", true)
 	if err != nil {
 		return c.fail(err), label
 	}
-	b, heldB, err := c.set.KV.Key(f.Key)
-	if err != nil {
-		return c.fail(err), label
-	}
-	if !heldA || !heldB {
+	if !held {
 		return every, label + ": key not held"
 	}
-	exact := f.Op == query.OpEq && f.AnyValue
+	r.exact = f.Op == query.OpEq && f.AnyValue
 	via := " via attr+kv keys"
 	if f.Op == query.OpEq && !f.AnyValue {
 		via = " via attr+kv keys (values not held)"
 	}
-	return or(result{bm: a, exact: exact}, result{bm: b, exact: exact}), label + via
+	return r, label + via
+}
+
+// pairs looks key=value (the key alone when keyOnly) up in the attr and
+// the kv index; a record matches through either, so the answer is the
+// union of both lists, read into one bitset when both readers can fill
+// one. held is false (and r every position) unless both indexes hold it.
+func (c *compiler) pairs(key, value string, keyOnly bool) (r result, held bool, err error) {
+	ab, okA := c.set.Attr.(index.PairBitsReader)
+	kb, okK := c.set.KV.(index.PairBitsReader)
+	if okA && okK {
+		w := c.sc.get(c.words())
+		held := true
+		for _, br := range []index.PairBitsReader{ab, kb} {
+			var err error
+			if keyOnly {
+				held, err = br.KeyInto(key, w)
+			} else {
+				held, err = br.LookupInto(key, value, w)
+			}
+			if err != nil || !held {
+				c.sc.put(w)
+				return every, held, err
+			}
+		}
+		return result{bits: w}, true, nil
+	}
+	lookup := func(pr index.PairReader) (*roaring.Bitmap, bool, error) {
+		if keyOnly {
+			return pr.Key(key)
+		}
+		return pr.Lookup(key, value)
+	}
+	a, heldA, err := lookup(c.set.Attr)
+	if err != nil {
+		return every, true, err
+	}
+	b, heldB, err := lookup(c.set.KV)
+	if err != nil || !heldA || !heldB {
+		return every, heldA && heldB, err
+	}
+	return c.or(result{bm: a}, result{bm: b}), true, nil
 }
 
 func tokenRun(s string) bool {

@@ -89,6 +89,10 @@ type Planner struct {
 	warned map[chunk.ChunkID]bool
 	// warnedVersion is set once the other-version warning was logged.
 	warnedVersion bool
+
+	// scratch pools the compilers' bitsets (*scratch), so that chunk
+	// after chunk reuses the same memory.
+	scratch sync.Pool
 }
 
 var _ query.CandidateSource = (*Planner)(nil)
@@ -220,8 +224,14 @@ func (p *Planner) candidates(meta chunk.ChunkMeta, q *query.Query) (query.Candid
 		p.warn(meta.ID, err)
 		return query.AllPositions(SourceScan, "index damaged: "+err.Error()), false
 	}
-	c := &compiler{set: &set, n: meta.Records}
-	r := c.top(q.Root())
+	sc, _ := p.scratch.Get().(*scratch)
+	if sc == nil {
+		sc = &scratch{}
+	}
+	defer p.scratch.Put(sc)
+	c := &compiler{set: &set, n: meta.Records, sc: sc}
+	res := c.top(q.Root())
+	r := result{bm: c.bitmap(res), exact: res.exact}
 	if c.err != nil {
 		p.warn(meta.ID, c.err)
 		return query.AllPositions(SourceScan, "index damaged: "+c.err.Error()), false

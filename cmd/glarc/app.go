@@ -39,23 +39,40 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	log            *slog.Logger
+	// signals: SIGINT and SIGTERM cancel the commands' context (see
+	// interruptible); set when glarc runs as the process, not in tests
+	// that call run.
+	signals bool
 }
 
-// run is the whole program: it never exits, it returns the exit code.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+func newEnv(stdin io.Reader, stdout, stderr io.Writer) *env {
 	level := slog.LevelWarn
 	if os.Getenv("GLARC_DEBUG") != "" {
 		level = slog.LevelDebug
 	}
-	e.log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	return &env{stdin: stdin, stdout: stdout, stderr: stderr,
+		log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))}
+}
+
+// run is the whole program: it never exits, it returns the exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return newEnv(stdin, stdout, stderr).run(ctx, args)
+}
+
+func (e *env) run(ctx context.Context, args []string) int {
+	if len(args) < 2 || args[1] != "query" {
+		// query catches signals itself, only when it needs to (runQuery).
+		var stop context.CancelFunc
+		ctx, stop = e.interruptible(ctx)
+		defer stop()
+	}
 	root := &cli.Command{
 		Name:                  "glarc",
 		Usage:                 "archive, index and search log files",
 		Description:           "glarc turns syslog files and Loki dumps into a compact, checksummed archive on local disk\nand answers queries straight from it.",
-		Writer:                stdout,
-		ErrWriter:             stderr,
-		Reader:                stdin,
+		Writer:                e.stdout,
+		ErrWriter:             e.stderr,
+		Reader:                e.stdin,
 		EnableShellCompletion: true,
 		ExitErrHandler:        func(context.Context, *cli.Command, error) {},
 		OnUsageError: func(_ context.Context, _ *cli.Command, err error, _ bool) error {
@@ -67,22 +84,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			}
 			return cli.ShowRootCommandHelp(cmd)
 		},
-		Commands: []*cli.Command{
-			importCommand(e),
-			queryCommand(e),
-			chunksCommand(e),
-			serveCommand(e),
-			exportCommand(e),
-			verifyCommand(e),
-			statsCommand(e),
-			indexCommand(e),
-		},
+		Commands: commands(e, args),
 	}
 	for _, c := range root.Commands {
 		c.OnUsageError = root.OnUsageError
 	}
 	err := root.Run(ctx, args)
-	return exitCode(stderr, err)
+	return exitCode(e.stderr, err)
 }
 
 func exitCode(stderr io.Writer, err error) int {
@@ -118,6 +126,50 @@ func isCLIUsage(err error) bool {
 		}
 	}
 	return false
+}
+
+// commands returns the commands that the root command needs to run args:
+// only the one named by args[1] when it names one (urfave/cli then runs
+// it exactly as from the whole tree: a command's help, flags and errors
+// do not involve the others), or else all of them (root help, `help`,
+// completion, an unknown command). Building and setting up every
+// command's flags cost about a millisecond of a query's start-up.
+func commands(e *env, args []string) []*cli.Command {
+	if len(args) > 1 {
+		if c := command(e, args[1]); c != nil {
+			return []*cli.Command{c}
+		}
+	}
+	// In the order of `glarc --help`.
+	names := [...]string{"import", "query", "chunks", "serve", "export", "verify", "stats", "index"}
+	all := make([]*cli.Command, len(names))
+	for i, name := range names {
+		all[i] = command(e, name)
+	}
+	return all
+}
+
+// command builds the command called name, or returns nil.
+func command(e *env, name string) *cli.Command {
+	switch name {
+	case "import":
+		return importCommand(e)
+	case "query":
+		return queryCommand(e)
+	case "chunks":
+		return chunksCommand(e)
+	case "serve":
+		return serveCommand(e)
+	case "export":
+		return exportCommand(e)
+	case "verify":
+		return verifyCommand(e)
+	case "stats":
+		return statsCommand(e)
+	case "index":
+		return indexCommand(e)
+	}
+	return nil
 }
 
 // dataFlag is --data, shared by every command.

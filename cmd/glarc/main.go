@@ -18,9 +18,12 @@ func main() {
 // (commands then stop cleanly; `query --follow` and `serve` exit 0), a soft
 // heap limit applies, and GLARC_CPUPROFILE=FILE writes a CPU profile for
 // `go tool pprof`. It returns the exit code.
+//
+// A plain `glarc query` (no --follow, no pager) catches no signal: it
+// holds nothing that needs cleaning up, so SIGINT ends it the default way,
+// as it ends grep. Catching signals costs start-up two goroutines and two
+// threads (os/signal's locked one and the runtime's template thread).
 func process() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	if p := os.Getenv("GLARC_CPUPROFILE"); p != "" {
 		if f, err := os.Create(p); err == nil {
 			if pprof.StartCPUProfile(f) == nil {
@@ -34,8 +37,19 @@ func process() int {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
-	return run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
+	e := newEnv(os.Stdin, os.Stdout, os.Stderr)
+	e.signals = true
+	return e.run(context.Background(), os.Args)
 }
 
 // defaultMemoryLimit is the soft Go heap limit when GOMEMLIMIT is not set.
 const defaultMemoryLimit = 224 << 20
+
+// interruptible returns ctx, cancelled on SIGINT or SIGTERM when e runs as
+// the process (e.signals); the caller calls stop when done.
+func (e *env) interruptible(ctx context.Context) (_ context.Context, stop context.CancelFunc) {
+	if !e.signals {
+		return ctx, func() {}
+	}
+	return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+}

@@ -5,8 +5,6 @@ import (
 	"os"
 	"time"
 
-	"golang.org/x/term"
-
 	"glarc/archive/loki"
 	"glarc/chunk"
 )
@@ -133,6 +131,5 @@ func useColor(e *env) bool {
 	if _, ok := os.LookupEnv("NO_COLOR"); ok {
 		return false
 	}
-	f, ok := e.stdout.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
+	return isTerminal(e.stdout)
 }

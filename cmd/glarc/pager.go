@@ -24,7 +24,7 @@ type pager struct {
 // (piped output, or no pager could be started).
 func startPager(e *env) *pager {
 	f, ok := e.stdout.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
+	if !ok || !isTerminal(f) {
 		return nil
 	}
 	name := os.Getenv("PAGER")
@@ -47,6 +47,12 @@ func startPager(e *env) *pager {
 		return nil
 	}
 	return &pager{cmd: cmd, in: in}
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // close ends the pager's input and waits for the user to quit it.

@@ -347,6 +347,8 @@ type decodedBlock struct {
 	key   []byte
 	// meta is the decompressed meta frame, kept for reuse.
 	meta []byte
+	// mem gives the text and meta buffers of a block kept for reuse.
+	mem arenaUser
 }
 
 type attrCol struct {
@@ -550,11 +552,11 @@ func decodeBlockFrames(meta, text []byte, want int, spare *decodedBlock) (*decod
 	if d == nil {
 		d = &decodedBlock{}
 	}
-	d.src = resize(d.src, n)
-	d.ingest = resize(d.ingest, n)
-	d.wrte = resize(d.wrte, n)
-	d.setOf = resize(d.setOf, n)
-	d.rawOff = resize(d.rawOff, n+1)
+	d.src = resizeIn(&d.mem, d.src, n)
+	d.ingest = resizeIn(&d.mem, d.ingest, n)
+	d.wrte = resizeIn(&d.mem, d.wrte, n)
+	d.setOf = resizeIn(&d.mem, d.setOf, n)
+	d.rawOff = resizeIn(&d.mem, d.rawOff, n+1)
 	d.rawOff[0] = 0
 	d.sets = d.sets[:0]
 	clear(d.seen)
@@ -571,7 +573,7 @@ func decodeBlockFrames(meta, text []byte, want int, spare *decodedBlock) (*decod
 	cols := resize(d.cols, k)
 	// For record i and key j: cell[2*(i*k+j)] is the value number + 1
 	// (dictionary) or offset + 1 (substring), cell[2*(i*k+j)+1] the length.
-	cell := resize(d.cell, 2*n*k)
+	cell := resizeIn(&d.mem, d.cell, 2*n*k)
 	clear(cell)
 	for j := range cols {
 		c := &cols[j]

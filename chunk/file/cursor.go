@@ -22,8 +22,10 @@ type sealedCursor struct {
 	// reuse makes load decode into the previous block's memory.
 	reuse bool
 	// spares, if not nil, lends block memory to a reusing cursor's first
-	// load and takes it back at Close.
+	// load and takes it back at Close; a reusing cursor that finds none
+	// decodes into memory from arena (nil: the heap).
 	spares *freeList[*decodedBlock]
+	arena  *arena
 }
 
 // maxSpares bounds the memory a manager keeps for cursors (decoded
@@ -36,8 +38,9 @@ const maxSpares = 8
 // page fault per 4 KiB when the next block is decoded into it. A nil
 // freeList keeps nothing.
 type freeList[T any] struct {
-	mu   sync.Mutex
-	free []T
+	mu      sync.Mutex
+	free    []T
+	drained bool // by the manager's Close: keep nothing more
 }
 
 // Get returns a kept item, or the zero T when there is none.
@@ -58,16 +61,28 @@ func (s *freeList[T]) Get() T {
 	return d
 }
 
-// Put keeps d for a later Get, or drops it when enough are kept.
-func (s *freeList[T]) Put(d T) {
+// Put keeps d for a later Get, or reports false when enough are kept (or
+// s is nil) and drops it.
+func (s *freeList[T]) Put(d T) bool {
 	if s == nil {
-		return
+		return false
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.free) < maxSpares {
+	if len(s.free) < maxSpares && !s.drained {
 		s.free = append(s.free, d)
+		return true
 	}
+	return false
+}
+
+// drain empties the list for good and returns what it kept.
+func (s *freeList[T]) drain() []T {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	free := s.free
+	s.free, s.drained = nil, true
+	return free
 }
 
 func newSealedCursor(r *sealedReader) *sealedCursor {
@@ -109,14 +124,26 @@ func (c *sealedCursor) load(pos uint64) (int, error) {
 	if b < 0 || pos < c.r.starts[b] || pos >= c.r.starts[b]+uint64(c.r.blocks[b].records) {
 		b = c.r.blockOf(pos)
 		var spare *decodedBlock
-		if c.reuse {
-			spare, c.cur, c.blk = c.blk, -1, nil
+		old := c.blk
+		c.cur, c.blk = -1, nil
+		switch {
+		case c.reuse:
+			spare = old
 			if spare == nil {
 				spare = c.spares.Get()
 			}
+			if spare == nil {
+				spare = &decodedBlock{mem: arenaUser{a: c.arena}}
+			}
+		case old != nil && old.mem.held:
+			// Reuse was turned off: the block's memory goes back.
+			c.putSpare(old)
 		}
 		d, err := c.r.blockInto(b, spare)
 		if err != nil {
+			if spare != nil {
+				c.putSpare(spare)
+			}
 			return 0, err
 		}
 		c.cur, c.blk = b, d
@@ -168,13 +195,20 @@ func (c *sealedCursor) at(pos uint64) (chunk.Record, chunk.RecordRef, error) {
 	return c.blk.record(int(pos - c.r.starts[b])), ref, nil
 }
 
+// putSpare gives d's memory back to the manager, or drops it.
+func (c *sealedCursor) putSpare(d *decodedBlock) {
+	if !c.spares.Put(d) {
+		d.mem.release()
+	}
+}
+
 func (c *sealedCursor) Close() error {
 	if c.closed {
 		return nil
 	}
 	c.closed = true
-	if c.reuse && c.blk != nil {
-		c.spares.Put(c.blk)
+	if c.blk != nil && (c.reuse || c.blk.mem.held) {
+		c.putSpare(c.blk)
 	}
 	c.blk = nil
 	return c.r.close()

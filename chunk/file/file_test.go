@@ -381,7 +381,7 @@ func readAllSealed(path string) ([]chunk.Record, error) {
 		return nil, err
 	}
 	defer dec.Close()
-	r, err := openSealed(path, dec, nil, nil)
+	r, err := openSealed(path, dec, nil, nil, nil)
 	if err != nil {
 		return nil, err
 	}

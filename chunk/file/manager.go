@@ -89,6 +89,8 @@ type Manager struct {
 	spares freeList[*decodedBlock]
 	// readers holds the buffers of closed sealed readers.
 	readers freeList[*readerBufs]
+	// arena gives the memory of spares and readers.
+	arena arena
 	// texts holds the dictionary decoders of closed sealed readers.
 	texts textDecoders
 
@@ -175,7 +177,20 @@ func (m *Manager) release() {
 	m.enc.close()
 	m.closeDecoder()
 	m.texts.close()
+	m.dropSpares()
 	m.lock.release()
+}
+
+// dropSpares lets go of the memory kept for cursors and readers; the
+// arena is unmapped once the cursors still open are closed too.
+func (m *Manager) dropSpares() {
+	for _, d := range m.spares.drain() {
+		d.mem.release()
+	}
+	for _, b := range m.readers.drain() {
+		b.mem.release()
+	}
+	m.arena.close()
 }
 
 // decoder returns the manager's zstd decoder, made on first use: a query
@@ -636,7 +651,7 @@ func (m *Manager) openSealedCursor(id chunk.ChunkID) (chunk.RecordCursor, error)
 	if err != nil {
 		return nil, err
 	}
-	r, err := openSealed(filepath.Join(m.ChunkDir(id), SealedName), dec, &m.texts, &m.readers)
+	r, err := openSealed(filepath.Join(m.ChunkDir(id), SealedName), dec, &m.texts, &m.readers, &m.arena)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, err
@@ -644,7 +659,7 @@ func (m *Manager) openSealedCursor(id chunk.ChunkID) (chunk.RecordCursor, error)
 		return nil, fmt.Errorf("chunk %s: %w", id, err)
 	}
 	c := newSealedCursor(r)
-	c.spares = &m.spares
+	c.spares, c.arena = &m.spares, &m.arena
 	return c, nil
 }
 
@@ -665,6 +680,7 @@ func (m *Manager) Close() error {
 	if m.opts.ReadOnly {
 		m.closeDecoder()
 		m.texts.close()
+		m.dropSpares()
 		return nil
 	}
 	var errs []error

@@ -121,6 +121,7 @@ type readerBufs struct {
 	index  []byte
 	blocks []blockEntry
 	comp   []byte
+	mem    arenaUser // gives index and comp
 }
 
 // dictDecoder decodes text frames with one chunk's dictionary, held in
@@ -210,19 +211,19 @@ func (p *textDecoders) put(d *dictDecoder) {
 // openSealed opens a sealed chunk and checks its structure (see
 // parseSealed), reading it into memory taken from pool (nil: fresh
 // memory). The reader keeps the file open until close.
-func openSealed(path string, dec *zstd.Decoder, texts *textDecoders, pool *freeList[*readerBufs]) (*sealedReader, error) {
+func openSealed(path string, dec *zstd.Decoder, texts *textDecoders, pool *freeList[*readerBufs], a *arena) (*sealedReader, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	bufs := pool.Get()
 	if bufs == nil {
-		bufs = &readerBufs{}
+		bufs = &readerBufs{mem: arenaUser{a: a}}
 	}
 	r, err := parseSealed(path, f, bufs, dec)
 	if err != nil {
 		f.Close()
-		pool.Put(bufs)
+		bufs.put(pool)
 		return nil, err
 	}
 	r.texts, r.pool = texts, pool
@@ -267,7 +268,10 @@ func parseSealed(path string, f *os.File, bufs *readerBufs, dec *zstd.Decoder) (
 	if tr.indexOff < HeaderSize || tr.indexOff > uint64(trOff) || uint64(trOff)-tr.indexOff != idxLen {
 		return nil, &CorruptError{Path: path, Section: "trailer", Offset: trOff, Reason: fmt.Sprintf("block index at %d for %d blocks does not fit", tr.indexOff, tr.blocks)}
 	}
-	bufs.index = grow(bufs.index, idxLen)
+	if uint64(cap(bufs.index)) < idxLen {
+		bufs.index = bufs.mem.alloc(idxLen)
+	}
+	bufs.index = bufs.index[:idxLen]
 	index := bufs.index
 	if err := readFull(f, index, int64(tr.indexOff)); err != nil {
 		return nil, err
@@ -340,7 +344,7 @@ func (r *sealedReader) compressed(e *blockEntry) ([]byte, error) {
 	}
 	// e lies inside the file (parseSealed), so its length is bounded.
 	if uint64(cap(r.bufs.comp)) < uint64(e.clen) {
-		r.bufs.comp = make([]byte, 0, roomFor(uint64(e.clen)))
+		r.bufs.comp = r.bufs.mem.alloc(roomFor(uint64(e.clen)))
 	}
 	comp := r.bufs.comp[:e.clen]
 	if err := readFull(r.f, comp, int64(e.off)); err != nil {
@@ -395,8 +399,9 @@ func (r *sealedReader) blockInto(i int, spare *decodedBlock) (*decodedBlock, err
 // of spare if it is not nil.
 func decodeBlock(dec, textDec *zstd.Decoder, comp []byte, e *blockEntry, spare *decodedBlock) (*decodedBlock, error) {
 	var metaBuf, textBuf []byte
+	alloc := func(n uint64) []byte { return make([]byte, 0, n) }
 	if spare != nil {
-		metaBuf, textBuf = spare.meta, spare.raw
+		metaBuf, textBuf, alloc = spare.meta, spare.raw, spare.mem.alloc
 	}
 	if e.ulen > maxBlockPayload || e.metaULen > maxBlockPayload {
 		return nil, fmt.Errorf("decoded sizes %d+%d exceed the limit %d", e.metaULen, e.ulen, maxBlockPayload)
@@ -405,7 +410,7 @@ func decodeBlock(dec, textDec *zstd.Decoder, comp []byte, e *blockEntry, spare *
 		return nil, fmt.Errorf("meta frame of %d bytes exceeds the %d byte block", e.metaCLen, len(comp))
 	}
 	if uint64(cap(metaBuf)) < uint64(e.metaULen) {
-		metaBuf = make([]byte, 0, roomFor(uint64(e.metaULen)))
+		metaBuf = alloc(roomFor(uint64(e.metaULen)))
 	}
 	metaB, err := dec.DecodeAll(comp[:e.metaCLen], metaBuf[:0])
 	if err == nil && len(metaB) != int(e.metaULen) {
@@ -415,7 +420,7 @@ func decodeBlock(dec, textDec *zstd.Decoder, comp []byte, e *blockEntry, spare *
 		return nil, fmt.Errorf("meta frame: %w", err)
 	}
 	if uint64(cap(textBuf)) < uint64(e.ulen) {
-		textBuf = make([]byte, 0, roomFor(uint64(e.ulen)))
+		textBuf = alloc(roomFor(uint64(e.ulen)))
 	}
 	text, err := textDec.DecodeAll(comp[e.metaCLen:], textBuf[:0])
 	if err == nil && len(text) != int(e.ulen) {
@@ -504,9 +509,16 @@ func (r *sealedReader) close() error {
 	}
 	err := r.f.Close()
 	r.f = nil
-	r.pool.Put(r.bufs)
+	r.bufs.put(r.pool)
 	r.bufs, r.blocks = nil, nil
 	return err
+}
+
+// put gives b back to pool, or drops it.
+func (b *readerBufs) put(pool *freeList[*readerBufs]) {
+	if !pool.Put(b) {
+		b.mem.release()
+	}
 }
 
 // blockOf returns the block holding position pos.

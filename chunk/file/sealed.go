@@ -536,7 +536,7 @@ func (r *sealedReader) blockOf(pos uint64) int {
 }
 
 func newDecoder() (*zstd.Decoder, error) {
-	return zstd.NewReader(nil, zstd.WithDecoderMaxMemory(maxBlockPayload))
+	return zstd.NewReader(nil, zstd.WithDecoderMaxMemory(maxBlockPayload), zstd.WithDecoderLowmem(false))
 }
 
 // windowReadSize is how much of raw.log a seal reads at a time.

@@ -168,6 +168,27 @@ func BenchmarkDecodeRice(b *testing.B) {
 	}
 }
 
+// BenchmarkPostingsInto decodes the Rice list of BenchmarkDecodeRice into
+// a reused bitset, as the planner does.
+func BenchmarkPostingsInto(b *testing.B) {
+	r := rand.New(rand.NewPCG(5, 6))
+	var pos []uint32
+	for p := uint32(0); p < 400000; p += 1 + uint32(r.IntN(40)) {
+		pos = append(pos, p)
+	}
+	enc := AppendPostings(nil, pos, nil)
+	var d Reader
+	dst := make([]uint64, Words(400000))
+	b.SetBytes(int64(len(enc)))
+	for b.Loop() {
+		clear(dst)
+		if err := d.PostingsInto(enc, 400000, dst); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(pos)), "ns/pos")
+}
+
 func BenchmarkDecodeList(b *testing.B) {
 	r := rand.New(rand.NewPCG(5, 6))
 	var pos []uint32

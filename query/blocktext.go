@@ -77,6 +77,10 @@ type blockSearch struct {
 	hits       []uint64 // bit i: record first+i holds lit
 	nhits      int
 	scan       tokenizer.FoldScanner // of the block's text, when fold
+	// rare is the index in lit of the byte that the exact search looks
+	// for first: the rarest in a sample of the first block searched (-1
+	// until then).
+	rare int
 }
 
 // newBlockSearch returns a search for cur's blocks, or nil when cur cannot
@@ -94,7 +98,7 @@ func newBlockSearch(cur chunk.RecordCursor, q *Query) *blockSearch {
 		return nil
 	}
 	fold := bytes.ContainsFunc(q.lit, func(r rune) bool { return 'a' <= r && r <= 'z' })
-	return &blockSearch{lit: q.lit, fold: fold, bt: bt, starts: bl.BlockStarts(), n: cur.Len()}
+	return &blockSearch{lit: q.lit, fold: fold, bt: bt, starts: bl.BlockStarts(), n: cur.Len(), rare: -1}
 }
 
 // block returns the bounds of the block holding p.
@@ -129,6 +133,8 @@ func (b *blockSearch) enter(p uint64, cands candidateCounter) error {
 	b.nhits = 0
 	if b.fold {
 		b.scan = tokenizer.NewFoldScanner(text, b.lit)
+	} else if b.rare < 0 {
+		b.rare = rarest(b.lit, text[:min(len(text), rareSample)])
 	}
 	rec := 0 // the record holding offset i
 	for i := 0; i+len(b.lit) <= len(text); {
@@ -160,11 +166,64 @@ func (b *blockSearch) index(text []byte, i int) int {
 	if b.fold {
 		return b.scan.Next(i)
 	}
-	j := bytes.Index(text[i:], b.lit)
-	if j < 0 {
+	return indexRare(text, i, b.lit, b.rare)
+}
+
+// rareSample is how much of a chunk's first searched block is counted to
+// choose the byte of the literal to look for first.
+const rareSample = 4 << 10
+
+// rarest returns the index in lit of the byte that occurs least often in
+// sample (the first of equals).
+func rarest(lit, sample []byte) int {
+	var counts [256]int
+	for _, c := range sample {
+		counts[c]++
+	}
+	best := 0
+	for i, c := range lit {
+		if counts[c] < counts[lit[best]] {
+			best = i
+		}
+	}
+	return best
+}
+
+// indexRare returns the offset of the first lit in text at or after i, or
+// -1. It looks for lit[rare] with IndexByte and compares lit around each
+// one: bytes.Index looks for lit[0], which in a log line is often a digit
+// or a letter met every 20 bytes (an IndexByte call each), where a rarer
+// byte of the same literal is met every 60 or more. Where even the rare
+// byte turns out frequent it hands over to bytes.Index, which then
+// compares at every offset.
+func indexRare(text []byte, i int, lit []byte, rare int) int {
+	if rare <= 0 {
+		if j := bytes.Index(text[i:], lit); j >= 0 {
+			return i + j
+		}
 		return -1
 	}
-	return i + j
+	n, c := len(lit), lit[rare]
+	start, fails := i, 0
+	for i+n <= len(text) {
+		// lit starting at i+o has lit[rare] at i+rare+o.
+		o := bytes.IndexByte(text[i+rare:len(text)-n+rare+1], c)
+		if o < 0 {
+			return -1
+		}
+		j := i + o
+		if string(text[j:j+n]) == string(lit) {
+			return j
+		}
+		i = j + 1
+		if fails++; fails > 4+(i-start)/16 {
+			if k := bytes.Index(text[i:], lit); k >= 0 {
+				return i + k
+			}
+			return -1
+		}
+	}
+	return -1
 }
 
 // may reports whether the record at p may match: false when its block was

@@ -111,7 +111,9 @@ func (u *arenaUser) alloc(n uint64) []byte {
 
 // plain are the element types that resizeIn may place in the arena: they
 // hold no pointers (the garbage collector does not scan the arena).
-type plain interface{ ~int64 | ~uint32 | ~uint64 }
+type plain interface {
+	~int64 | ~uint32 | ~uint64 | blockEntry
+}
 
 // resizeIn is resize taking new memory from u's arena when it has room.
 func resizeIn[T plain](u *arenaUser, s []T, n uint64) []T {

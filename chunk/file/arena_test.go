@@ -3,6 +3,7 @@ package file
 import (
 	"fmt"
 	"maps"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -231,4 +232,19 @@ func TestReuseConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 	require.LessOrEqual(t, len(m.spares.free), 3)
+}
+
+// TestPlainHoldsNoPointers guards the arena: a struct type that resizeIn
+// places there must not hold pointers (the garbage collector does not see
+// them).
+func TestPlainHoldsNoPointers(t *testing.T) {
+	typ := reflect.TypeFor[blockEntry]()
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		switch f.Type.Kind() {
+		case reflect.Int64, reflect.Uint64, reflect.Uint32, reflect.Int32:
+		default:
+			t.Errorf("blockEntry.%s is a %s: the arena holds only plain numbers", f.Name, f.Type)
+		}
+	}
 }

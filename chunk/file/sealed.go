@@ -295,7 +295,7 @@ func parseSealed(path string, f *os.File, bufs *readerBufs, dec *zstd.Decoder) (
 		return nil, err
 	}
 	r := &sealedReader{path: path, f: f, bufs: bufs, tr: tr, dec: dec, dictStored: dictStored, dictLen: dictLen,
-		blocks: grow(bufs.blocks, uint64(tr.blocks)), starts: make([]uint64, tr.blocks)}
+		blocks: resizeIn(&bufs.mem, bufs.blocks, uint64(tr.blocks)), starts: make([]uint64, tr.blocks)}
 	bufs.blocks = r.blocks
 	next, pos := blocksOff, uint64(0)
 	for i := range r.blocks {
@@ -325,15 +325,6 @@ func readFull(f *os.File, b []byte, off int64) error {
 		return &CorruptError{Path: f.Name(), Section: "file", Offset: off, Reason: fmt.Sprintf("ends %d bytes into a %d-byte read", n, len(b))}
 	}
 	return fmt.Errorf("read %s at %d: %w", f.Name(), off, err)
-}
-
-// grow returns s with length n, reusing its memory when it is large
-// enough (the contents are stale then).
-func grow[T any](s []T, n uint64) []T {
-	if uint64(cap(s)) >= n {
-		return s[:n]
-	}
-	return make([]T, n)
 }
 
 // compressed returns the stored bytes of block e: a slice of the mapped

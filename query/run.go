@@ -244,10 +244,12 @@ func countStream(ctx context.Context, m chunk.Manager, q *Query, opt Options, s 
 	}
 	defer func() { err = errors.Join(err, s.close()) }()
 	// A count drops every record before reading the next: each block can
-	// be decoded into the previous one's memory.
+	// be decoded into the previous one's memory, and a match's attributes
+	// are not needed.
 	if r, ok := s.cur.(chunk.BufferReuser); ok {
 		r.ReuseBuffers(true)
 	}
+	s.counting = true
 	for {
 		ok, err := s.advance(ctx, q, opt)
 		if err != nil || !ok {
@@ -305,6 +307,9 @@ type stream struct {
 	cur chunk.RecordCursor
 	// skipper is cur when it reads records without attributes for this query.
 	skipper chunk.AttrSkipper
+	// counting is set when the matches are only counted: advance then
+	// leaves out the attributes of those the skipper read without them.
+	counting bool
 	// bs searches whole blocks for the query's literal, if cur can.
 	bs *blockSearch
 	// ahead is set when a look-ahead goroutine opens the stream and finds
@@ -544,7 +549,7 @@ func (s *stream) advance(ctx context.Context, q *Query, opt Options) (bool, erro
 		s.ex.Checked++
 		if q.Match(rec) {
 			s.ex.Matched++
-			if s.skipper != nil {
+			if s.skipper != nil && !s.counting {
 				if rec.Attrs, err = s.skipper.AttrsAt(p); err != nil {
 					return false, fmt.Errorf("query: chunk %s: record %d: %w", s.meta.ID, p, err)
 				}

@@ -471,7 +471,19 @@ type payloadReader struct {
 func (r *payloadReader) fail(what string) {
 	if r.err == nil {
 		r.err = fmt.Errorf("%s at meta offset %d", what, r.off)
+		r.b = nil // the inline reads stop too
 	}
+}
+
+// byte1 reads the next byte if it is a whole uvarint (below 0x80), as
+// most lengths, offsets, value numbers and time deltas of a block are: the
+// loops over records call it (it is inlined) before uvarint or varint.
+func (r *payloadReader) byte1() (uint64, bool) {
+	if off := r.off; off < len(r.b) && r.b[off] < 0x80 {
+		r.off = off + 1
+		return uint64(r.b[off]), true
+	}
+	return 0, false
 }
 
 func (r *payloadReader) uvarint(what string) uint64 {
@@ -525,7 +537,12 @@ func (r *payloadReader) deltas(dst []int64, what string) {
 	r.off++
 	var prev int64
 	for i := range dst {
-		prev += r.varint(what) * unit
+		d, ok := r.byte1()
+		if !ok {
+			prev += r.varint(what) * unit
+		} else {
+			prev += int64(d>>1^-(d&1)) * unit // zig-zag
+		}
 		dst[i] = prev
 	}
 }
@@ -604,7 +621,10 @@ func decodeBlockFrames(meta, text []byte, want int, spare *decodedBlock) (*decod
 				c.values[v] = string(r.bytes("attribute value"))
 			}
 			for i := range n {
-				x := r.uvarint("attribute value number")
+				x, ok := r.byte1()
+				if !ok {
+					x = r.uvarint("attribute value number")
+				}
 				if r.err == nil && x > nv {
 					r.fail(fmt.Sprintf("value number %d of %d", x, nv))
 				}
@@ -612,10 +632,15 @@ func decodeBlockFrames(meta, text []byte, want int, spare *decodedBlock) (*decod
 			}
 		case colSubstring:
 			for i := range n {
-				o := r.uvarint("attribute offset")
+				o, ok := r.byte1()
+				if !ok {
+					o = r.uvarint("attribute offset")
+				}
 				var l uint64
 				if o > 0 {
-					l = r.uvarint("attribute length")
+					if l, ok = r.byte1(); !ok {
+						l = r.uvarint("attribute length")
+					}
 				}
 				if r.err == nil && (o > 1<<32-1 || l > 1<<32-1) {
 					r.fail("attribute offset out of range")
@@ -629,7 +654,10 @@ func decodeBlockFrames(meta, text []byte, want int, spare *decodedBlock) (*decod
 	}
 	var total uint64
 	for i := range n {
-		l := r.uvarint("raw length")
+		l, ok := r.byte1()
+		if !ok {
+			l = r.uvarint("raw length")
+		}
 		total += l
 		if r.err == nil && total > uint64(len(text)) {
 			r.fail("raw lengths exceed the text frame")

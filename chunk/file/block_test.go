@@ -1,6 +1,8 @@
 package file
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -128,5 +130,39 @@ func TestBlockBuilderReuse(t *testing.T) {
 			require.Equal(t, attrs, d.record(i).Attrs, "round %d record %d", round, i)
 		}
 		bb.reset()
+	}
+}
+
+// TestBlockVarintWidths decodes columns whose values take one byte (read
+// inline) and more (read by uvarint and varint), deltas of both signs:
+// every one must come back as written.
+func TestBlockVarintWidths(t *testing.T) {
+	deltas := []int64{0, 1, -1, 63, -64, 64, -65, 127, 128, -129, 1 << 20, -(1 << 20), 1 << 40, -(1 << 40), 5, -5}
+	bb := newBlockBuilder()
+	var src, ingest int64 = 1e18, 2e18
+	type want struct {
+		src, ingest int64
+		raw, pid    string
+	}
+	var wants []want
+	for i, d := range deltas {
+		src += max(d, 0) // SourceTS stays in order; IngestTS goes both ways
+		ingest += d
+		pid := fmt.Sprint(i * 37)
+		raw := strings.Repeat("x", i*13) + " pid=" + pid // offsets of one byte and more
+		enc, err := chunk.Attributes{"pid": pid, "file": fmt.Sprint("/f", i%3)}.AppendBinary(nil)
+		require.NoError(t, err)
+		require.NoError(t, bb.add(src, ingest, 7, enc, []byte(raw)))
+		wants = append(wants, want{src, ingest, raw, pid})
+	}
+	d, err := decodeBlockFrames(bb.appendMeta(nil), append([]byte(nil), bb.raw...), len(deltas), nil)
+	require.NoError(t, err)
+	require.Equal(t, len(wants), d.len())
+	for i, w := range wants {
+		rec := d.record(i)
+		require.Equal(t, w.src, rec.SourceTS.UnixNano(), "record %d", i)
+		require.Equal(t, w.ingest, rec.IngestTS.UnixNano(), "record %d", i)
+		require.Equal(t, w.raw, string(rec.Raw), "record %d", i)
+		require.Equal(t, w.pid, rec.Attrs["pid"], "record %d", i)
 	}
 }

@@ -118,18 +118,30 @@ func runQuery(ctx context.Context, e *env, cmd *cli.Command) error {
 		opt.Candidates = p
 	}
 	if cmd.Bool("count") {
-		var n uint64
-		if p, ok := opt.Candidates.(*planner.Planner); ok {
-			n, err = p.Count(ctx, a.Chunks(), q, opt)
-		} else {
-			n, err = query.Count(ctx, a.Chunks(), q, opt)
-		}
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(e.stdout, n)
-		return writeExplain(e, opt.Explain)
+		return runCount(ctx, e, a, q, opt)
 	}
+	return printQuery(ctx, e, cmd, a, q, opt, out)
+}
+
+// runCount prints the number of records that match q.
+func runCount(ctx context.Context, e *env, a *archive.Archive, q *query.Query, opt query.Options) error {
+	var n uint64
+	var err error
+	if p, ok := opt.Candidates.(*planner.Planner); ok {
+		n, err = p.Count(ctx, a.Chunks(), q, opt)
+	} else {
+		n, err = query.Count(ctx, a.Chunks(), q, opt)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, n)
+	return writeExplain(e, opt.Explain)
+}
+
+// printQuery prints the records that match q with out: the ones after
+// --resume, up to --limit, through the pager or with --follow.
+func printQuery(ctx context.Context, e *env, cmd *cli.Command, a *archive.Archive, q *query.Query, opt query.Options, out printer) error {
 	var tr tracker
 	tr.reverse = opt.Reverse
 	if tok := cmd.String("resume"); tok != "" {

@@ -19,9 +19,10 @@ func main() {
 // heap limit applies, and GLARC_CPUPROFILE=FILE writes a CPU profile for
 // `go tool pprof`. It returns the exit code.
 //
-// A plain `glarc query` (no --follow, no pager) catches no signal: it
-// holds nothing that needs cleaning up, so SIGINT ends it the default way,
-// as it ends grep. Catching signals costs start-up two goroutines and two
+// `glarc query` catches them only with --follow or when it writes to a
+// terminal (printQuery): a count, or a query piped or redirected, holds
+// nothing that needs cleaning up, so SIGINT ends it the default way, as it
+// ends grep. Catching signals costs start-up two goroutines and two
 // threads (os/signal's locked one and the runtime's template thread).
 func process() int {
 	if p := os.Getenv("GLARC_CPUPROFILE"); p != "" {

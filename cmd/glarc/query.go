@@ -159,23 +159,24 @@ func printQuery(ctx context.Context, e *env, cmd *cli.Command, a *archive.Archiv
 			opt.Since = maxTime(opt.Since, rp.time)
 		}
 	}
-	// SIGINT and SIGTERM end --follow (exit 0) and a query shown by a pager
-	// (which must be waited for, or the shell and the pager would share
-	// the terminal); otherwise they end the process the default way.
+	// SIGINT and SIGTERM end --follow (exit 0) and a query writing to a
+	// terminal (the pager must be waited for, or the shell and the pager
+	// would share the terminal; colours must not stop mid-sequence). They
+	// end any other query the default way.
 	follow := cmd.Bool("follow")
+	if follow || isTerminal(e.stdout) {
+		var stop context.CancelFunc
+		ctx, stop = e.interruptible(ctx)
+		defer stop()
+	}
 	if follow {
 		if opt.Reverse {
 			return usagef("--follow cannot be used with --reverse")
 		}
-		ctx, stop := e.interruptible(ctx)
-		defer stop()
 		return runFollow(ctx, e, a, q, opt, out, tr.skip)
 	}
 	var dst io.Writer = e.stdout
-	if !cmd.Bool("no-pager") && isTerminal(e.stdout) {
-		var stop context.CancelFunc
-		ctx, stop = e.interruptible(ctx)
-		defer stop()
+	if !cmd.Bool("no-pager") {
 		if pg := startPager(e); pg != nil {
 			dst = pg.in
 			defer pg.close()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"math/bits"
 	"sort"
 
 	"glarc/chunk"
@@ -241,10 +242,6 @@ func (b *blockSearch) may(p uint64, cands candidateCounter) (bool, error) {
 	return b.hits[i/64]&(1<<(i%64)) != 0, nil
 }
 
-// empty reports whether the current block was searched and holds no line
-// with the literal: its remaining candidates can be skipped at once.
-func (b *blockSearch) empty() bool { return b.searched && b.nhits == 0 }
-
 func resizeBits(s []uint64, n int) []uint64 {
 	w := (n + 63) / 64
 	if cap(s) < w {
@@ -265,22 +262,36 @@ func (c candidateCounter) count(first, end uint64) uint64 {
 	return countBelow(c.s.cands, end) - countBelow(c.s.cands, first)
 }
 
-// skipBlock moves the stream past the rest of the current block of b (in
-// its direction) and returns how many candidates it skipped.
-func (s *stream) skipBlock(b *blockSearch) uint64 {
-	c := candidateCounter{s}
+// skipMisses moves the stream, after a candidate p of b's searched block
+// that does not hold the literal, past the block's next candidates that
+// do not either (in its direction): to the block's next record holding
+// it, or past the block. It returns how many candidates it skipped.
+func (s *stream) skipMisses(b *blockSearch, p uint64) uint64 {
 	if s.reverse {
-		// Positions below s.next remain; the block's are [first, next).
-		lo := max(b.first, s.lo)
-		if s.next <= lo {
-			return 0
+		// Records below p remain: the last one holding lit ends the skip.
+		for i := int(p-b.first) - 1; i >= 0; i-- {
+			if w := b.hits[i/64] & (1<<(i%64+1) - 1); w != 0 {
+				return s.skipDownTo(b.first + uint64(i&^63+63-bits.LeadingZeros64(w)) + 1)
+			}
+			i &^= 63 // the rest of this word is clear
 		}
-		n := c.count(lo, s.next)
-		s.next = lo
-		return n
+		return s.skipDownTo(b.first)
 	}
+	k := int(b.end - b.first)
+	for i := int(p-b.first) + 1; i < k; i++ {
+		if w := b.hits[i/64] >> (i % 64); w != 0 {
+			return s.skipUpTo(b.first + uint64(i+bits.TrailingZeros64(w)))
+		}
+		i |= 63 // the rest of this word is clear
+	}
+	return s.skipUpTo(b.end)
+}
+
+// skipUpTo moves a forward stream past its candidates below end and
+// returns how many it skipped.
+func (s *stream) skipUpTo(end uint64) uint64 {
+	end = min(end, s.hi)
 	if s.cands == nil {
-		end := min(b.end, s.hi)
 		if s.next >= end {
 			return 0
 		}
@@ -293,11 +304,10 @@ func (s *stream) skipBlock(b *blockSearch) uint64 {
 		return 0
 	}
 	from := uint64(s.it.PeekNext())
-	end := min(b.end, s.hi)
 	if from >= end {
 		return 0
 	}
-	n := c.count(from, end)
+	n := candidateCounter{s}.count(from, end)
 	if end > math.MaxUint32 {
 		for s.it.HasNext() {
 			s.it.Next()
@@ -305,5 +315,17 @@ func (s *stream) skipBlock(b *blockSearch) uint64 {
 	} else {
 		s.it.AdvanceIfNeeded(uint32(end))
 	}
+	return n
+}
+
+// skipDownTo moves a reverse stream past its candidates at or above lo
+// (positions below s.next remain) and returns how many it skipped.
+func (s *stream) skipDownTo(lo uint64) uint64 {
+	lo = max(lo, s.lo)
+	if s.next <= lo {
+		return 0
+	}
+	n := candidateCounter{s}.count(lo, s.next)
+	s.next = lo
 	return n
 }

@@ -516,11 +516,10 @@ func (s *stream) advance(ctx context.Context, q *Query, opt Options) (bool, erro
 				return false, fmt.Errorf("query: chunk %s: %w", s.meta.ID, err)
 			}
 			if !ok {
-				// Checked: the block's text showed the line cannot match.
-				s.ex.Checked++
-				if s.bs.empty() {
-					s.ex.Checked += s.skipBlock(s.bs)
-				}
+				// Checked: the block's text showed the line cannot match,
+				// nor can the block's lines up to the next one holding the
+				// literal.
+				s.ex.Checked += 1 + s.skipMisses(s.bs, p)
 				continue
 			}
 		}

@@ -405,15 +405,29 @@ func checkDifferential(t *testing.T, m *spyManager, r *rand.Rand, base time.Time
 				nonEmpty++
 			}
 			require.Equal(t, uint64(len(got)), ex.Returned, msg)
+			requireAllChecked(t, &ex, "run: "+msg)
 
 			n, err := Count(t.Context(), m, q, opt)
 			require.NoError(t, err, msg)
 			require.Equal(t, uint64(len(want)), n, "count: "+msg)
 			require.Zero(t, m.open, "every cursor closed after Count: "+msg)
+			requireAllChecked(t, &ex, "count: "+msg)
 		}
 	}
 	t.Logf("%d runs, %d with results", runs, nonEmpty)
 	require.Greater(t, nonEmpty, runs/3, "the generated queries should often match")
+}
+
+// requireAllChecked: every chunk read to the end checked each of its
+// candidates once, by reading it or, when its block's text showed it does
+// not hold the query's literal, by skipping it.
+func requireAllChecked(t *testing.T, ex *Explain, msg string) {
+	t.Helper()
+	for _, c := range ex.Chunks {
+		if c.Status == StatusRead && !c.Stopped {
+			require.Equal(t, c.Candidates, c.Checked, "chunk %s: %s", c.ID, msg)
+		}
+	}
 }
 
 // errorLines returns a spy over a memory manager holding n records "line

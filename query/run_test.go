@@ -311,6 +311,18 @@ func collect(t testing.TB, seq func(func(chunk.Record, error) bool)) []chunk.Rec
 	return got
 }
 
+// collectClones is collect for a Run with ReuseRecords: each record's
+// Raw is copied before the next one is read.
+func collectClones(t testing.TB, seq func(func(chunk.Record, error) bool)) []chunk.Record {
+	var got []chunk.Record
+	for rec, err := range seq {
+		require.NoError(t, err)
+		rec.Raw = bytes.Clone(rec.Raw)
+		got = append(got, rec)
+	}
+	return got
+}
+
 func requireSameRecords(t testing.TB, want, got []chunk.Record, msg string) {
 	t.Helper()
 	if len(want) == len(got) {
@@ -391,13 +403,19 @@ func checkDifferential(t *testing.T, m *spyManager, r *rand.Rand, base time.Time
 			if r.IntN(2) == 0 {
 				opt.Candidates = fakeIndex{matches: matches, seed: uint64(qi)}
 			}
+			opt.ReuseRecords = r.IntN(2) == 0
 			var ex Explain
 			opt.Explain = &ex
-			msg := fmt.Sprintf("query %q (canonical %q) reverse=%v limit=%d since=%v until=%v index=%v",
-				qs, q.String(), opt.Reverse, opt.Limit, opt.Since, opt.Until, opt.Candidates != nil)
+			msg := fmt.Sprintf("query %q (canonical %q) reverse=%v limit=%d since=%v until=%v index=%v reuse=%v",
+				qs, q.String(), opt.Reverse, opt.Limit, opt.Since, opt.Until, opt.Candidates != nil, opt.ReuseRecords)
 			want := refRun(all, matches, opt)
 			m.reset()
-			got := collect(t, Run(t.Context(), m, q, opt))
+			var got []chunk.Record
+			if opt.ReuseRecords {
+				got = collectClones(t, Run(t.Context(), m, q, opt))
+			} else {
+				got = collect(t, Run(t.Context(), m, q, opt))
+			}
 			requireSameRecords(t, want, got, msg)
 			require.Zero(t, m.open, "every cursor closed: "+msg)
 			runs++

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"glarc/chunk"
 	"glarc/index"
@@ -38,26 +38,35 @@ func (p *Planner) Count(ctx context.Context, m chunk.Manager, q *query.Query, op
 		a             answer
 	}
 	pres := make([]pre, len(metas))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(runtime.GOMAXPROCS(0))
+	var todo []int
 	for i, meta := range metas {
-		if !meta.Sealed || !meta.Overlaps(opt.Since, opt.Until) || !within(meta, opt.Since, opt.Until) {
-			continue
+		if meta.Sealed && meta.Overlaps(opt.Since, opt.Until) && within(meta, opt.Since, opt.Until) {
+			pres[i].eligible = true
+			todo = append(todo, i)
 		}
-		pres[i].eligible = true
-		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
-				return err
+	}
+	// A few workers take the chunks in turn (rather than a goroutine per
+	// chunk): each grows its stack once for the whole query.
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(todo)) {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				j := int(next.Add(1)) - 1
+				if j >= len(todo) {
+					return
+				}
+				i := todo[j]
+				if k, ok := p.tokenCount(metas[i], q, opt); ok {
+					pres[i].tok, pres[i].k = true, k
+					continue
+				}
+				pres[i].a = p.answer(metas[i], q)
 			}
-			if k, ok := p.tokenCount(meta, q, opt); ok {
-				pres[i].tok, pres[i].k = true, k
-				return nil
-			}
-			pres[i].a = p.answer(meta, q)
-			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
 	var n uint64

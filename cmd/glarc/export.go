@@ -70,7 +70,10 @@ func runExport(ctx context.Context, e *env, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	var opt query.Options
+	// Both record writers copy what they keep of a record (lineWriter
+	// formats it at once, pushWriter appends its line to its arena), so
+	// Run may decode the next blocks into the memory of records written.
+	opt := query.Options{ReuseRecords: true}
 	if opt.Since, opt.Until, err = timeRange(cmd, time.Now()); err != nil {
 		return err
 	}

@@ -183,6 +183,10 @@ func printQuery(ctx context.Context, e *env, cmd *cli.Command, a *archive.Archiv
 		}
 	}
 	w := bufio.NewWriterSize(dst, 64<<10)
+	// Each record is formatted into buf and dropped within the loop body
+	// (tr keeps only its time and line hash), so Run may decode the next
+	// blocks into the memory of the records already printed.
+	opt.ReuseRecords = true
 	limit := opt.Limit
 	if limit > 0 {
 		// One more than asked: if it comes, the output was cut short.

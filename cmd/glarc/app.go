@@ -88,6 +88,10 @@ func (e *env) run(ctx context.Context, args []string) int {
 	}
 	for _, c := range root.Commands {
 		c.OnUsageError = root.OnUsageError
+		// No `help` subcommand under a command: `glarc query help` looks for
+		// the word, `glarc import help` reads the file. --help and `glarc
+		// help query` stay.
+		c.HideHelpCommand = true
 	}
 	err := root.Run(ctx, args)
 	return exitCode(e.stderr, err)

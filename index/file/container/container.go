@@ -41,10 +41,11 @@ package container
 import (
 	"bufio"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash"
 	"hash/crc32"
-	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -211,17 +212,12 @@ type File struct {
 // Open maps path and checks its header, footer and section table. Sections
 // are not checksummed yet: see Verified and Verify.
 func Open(path string, typ, version byte, sections int) (*File, error) {
-	f, err := os.Open(path)
+	data, mapped, err := mapPath(path)
 	if err != nil {
-		if os.IsNotExist(err) {
+		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("open %s: %w", path, index.ErrNotBuilt)
 		}
 		return nil, fmt.Errorf("open index: %w", err)
-	}
-	defer f.Close()
-	data, mapped, err := mapFile(f)
-	if err != nil {
-		return nil, err
 	}
 	c, err := parse(path, data, typ, version, sections)
 	if err != nil {
@@ -333,15 +329,6 @@ func (c *File) Close() error {
 		return unmap(data)
 	}
 	return nil
-}
-
-// readAll is the fallback where mapping is not available.
-func readAll(f *os.File) ([]byte, error) {
-	b, err := io.ReadAll(f)
-	if err != nil {
-		return nil, fmt.Errorf("read index %s: %w", f.Name(), err)
-	}
-	return b, nil
 }
 
 // OpenReader opens path with Open and builds a format's reader over it with

@@ -2,11 +2,18 @@
 
 package container
 
-import "os"
+import (
+	"fmt"
+	"os"
+)
 
-func mapFile(f *os.File) ([]byte, bool, error) {
-	b, err := readAll(f)
-	return b, false, err
+// mapPath reads the file at path: this platform has no mapping here.
+func mapPath(path string) ([]byte, bool, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, false, fmt.Errorf("read index: %w", err)
+	}
+	return b, false, nil
 }
 
 func unmap([]byte) error { return nil }

@@ -197,16 +197,31 @@ func TestReuseTurnedOff(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, string(want[0].Raw), string(rec.Raw))
 	cur.(chunk.BufferReuser).ReuseBuffers(false)
+	require.Len(t, m.spares.free, 1, "the arena block went back")
+	// The next record is of the same block: it must not be read from the
+	// memory that went back.
+	same, _, err := cur.Next()
+	require.NoError(t, err)
 	starts := cur.(chunk.BlockLayout).BlockStarts()
 	require.Greater(t, len(starts), 2)
+	require.Greater(t, starts[1], uint64(1), "the first two records share a block")
 	require.NoError(t, cur.Seek(starts[2]))
 	var kept []chunk.Record
 	for rec, err := range chunk.Records(cur, false) {
 		require.NoError(t, err)
 		kept = append(kept, rec)
 	}
-	require.Len(t, m.spares.free, 1, "the arena block went back")
 	require.Equal(t, want[starts[2]:], kept, "records read without reuse stay valid")
+	// Another cursor decoding into the memory that went back leaves them be.
+	other, err := m.OpenCursor(ids[0])
+	require.NoError(t, err)
+	other.(chunk.BufferReuser).ReuseBuffers(true)
+	for _, err := range chunk.Records(other, false) {
+		require.NoError(t, err)
+	}
+	require.NoError(t, other.Close())
+	require.Equal(t, want[1], same, "a record of the block current when reuse was turned off")
+	require.Equal(t, want[starts[2]:], kept)
 }
 
 // TestReuseConcurrent counts chunks from several goroutines at once

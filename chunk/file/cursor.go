@@ -102,7 +102,16 @@ var (
 
 func (c *sealedCursor) SkipAttrs(skip bool) { c.skipAttrs = skip }
 
-func (c *sealedCursor) ReuseBuffers(reuse bool) { c.reuse = reuse }
+func (c *sealedCursor) ReuseBuffers(reuse bool) {
+	if !reuse && c.blk != nil && c.blk.mem.held {
+		// Records read from now on must stay valid, those of the current
+		// block too: its arena memory goes back to the manager now, and
+		// the block is decoded again into memory of its own.
+		c.putSpare(c.blk)
+		c.blk, c.cur = nil, -1
+	}
+	c.reuse = reuse
+}
 
 func (c *sealedCursor) AttrsAt(pos uint64) (chunk.Attributes, error) {
 	if c.closed {

@@ -38,9 +38,9 @@ type Options struct {
 	// Explain, when set, is filled with what the query did per chunk.
 	Explain *Explain
 	// ReuseRecords lets Run decode the next blocks of a chunk into the
-	// memory of the records it yielded before: a record's Raw is then
-	// valid only until the loop body that got it returns (clone what must
-	// be kept; Attrs stay valid). A consumer that writes each record out
+	// memory of the records it yielded before: a record (its Raw and its
+	// Attrs, as chunk.BufferReuser says) is then valid only until the
+	// loop body that got it returns; clone what must be kept. A consumer that writes each record out
 	// and drops it (glarc query, export) saves a fresh block's memory per
 	// block read: about 100 page faults. Count always reuses.
 	ReuseRecords bool

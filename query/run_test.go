@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -318,6 +319,7 @@ func collectClones(t testing.TB, seq func(func(chunk.Record, error) bool)) []chu
 	for rec, err := range seq {
 		require.NoError(t, err)
 		rec.Raw = bytes.Clone(rec.Raw)
+		rec.Attrs = maps.Clone(rec.Attrs)
 		got = append(got, rec)
 	}
 	return got
@@ -328,7 +330,8 @@ func requireSameRecords(t testing.TB, want, got []chunk.Record, msg string) {
 	if len(want) == len(got) {
 		same := true
 		for i := range want {
-			if !bytes.Equal(want[i].Raw, got[i].Raw) || !want[i].Time().Equal(got[i].Time()) || !want[i].WriteTS.Equal(got[i].WriteTS) {
+			if !bytes.Equal(want[i].Raw, got[i].Raw) || !want[i].Time().Equal(got[i].Time()) || !want[i].WriteTS.Equal(got[i].WriteTS) ||
+				!maps.Equal(want[i].Attrs, got[i].Attrs) {
 				same = false
 				break
 			}
@@ -340,7 +343,7 @@ func requireSameRecords(t testing.TB, want, got []chunk.Record, msg string) {
 	lines := func(rs []chunk.Record) []string {
 		s := make([]string, len(rs))
 		for i, r := range rs {
-			s[i] = r.Time().Format(time.RFC3339) + " " + string(r.Raw)
+			s[i] = r.Time().Format(time.RFC3339) + " " + string(r.Raw) + " " + fmt.Sprint(map[string]string(r.Attrs))
 		}
 		return s
 	}

@@ -43,6 +43,9 @@ type env struct {
 	// interruptible); set when glarc runs as the process, not in tests
 	// that call run.
 	signals bool
+	// profiling: a CPU profile is being written (GLARC_CPUPROFILE), so
+	// every command catches the signals, to stop the profile cleanly.
+	profiling bool
 }
 
 func newEnv(stdin io.Reader, stdout, stderr io.Writer) *env {
@@ -60,7 +63,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 }
 
 func (e *env) run(ctx context.Context, args []string) int {
-	if len(args) < 2 || args[1] != "query" {
+	if len(args) < 2 || args[1] != "query" || e.profiling {
 		// query catches signals itself, only when it needs to (runQuery).
 		var stop context.CancelFunc
 		ctx, stop = e.interruptible(ctx)

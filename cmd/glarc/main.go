@@ -24,10 +24,14 @@ func main() {
 // nothing that needs cleaning up, so SIGINT ends it the default way, as it
 // ends grep. Catching signals costs start-up two goroutines and two
 // threads (os/signal's locked one and the runtime's template thread).
+// While a CPU profile is written every command catches them, so that an
+// interrupted run still leaves a whole profile.
 func process() int {
+	profiling := false
 	if p := os.Getenv("GLARC_CPUPROFILE"); p != "" {
 		if f, err := os.Create(p); err == nil {
 			if pprof.StartCPUProfile(f) == nil {
+				profiling = true
 				defer f.Close()
 				defer pprof.StopCPUProfile()
 			}
@@ -39,7 +43,7 @@ func process() int {
 		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
 	e := newEnv(os.Stdin, os.Stdout, os.Stderr)
-	e.signals = true
+	e.signals, e.profiling = true, profiling
 	return e.run(context.Background(), os.Args)
 }
 

@@ -33,6 +33,10 @@ type Candidates struct {
 	// Reason says why, for --explain: `token "error": 12 blocks`,
 	// "chunk not indexed".
 	Reason string
+	// Exact says that every candidate matches the query (the time range
+	// aside): Run then reads the candidates without checking them, nor
+	// searching their blocks' text for the query's literal.
+	Exact bool
 }
 
 // AllPositions is the answer that narrows nothing: scan the chunk.

@@ -319,6 +319,8 @@ type stream struct {
 	counting bool
 	// bs searches whole blocks for the query's literal, if cur can.
 	bs *blockSearch
+	// exact is set when every candidate matches (Candidates.Exact).
+	exact bool
 	// ahead is set when a look-ahead goroutine opens the stream and finds
 	// its first match (see lookAhead).
 	ahead *aheadResult
@@ -387,8 +389,10 @@ func (s *stream) open(ctx context.Context, m chunk.Manager, q *Query, opt Option
 		}
 	}
 	s.hi = max(s.hi, s.lo)
-	s.cands = cands.Positions
-	s.bs = newBlockSearch(cur, q)
+	s.cands, s.exact, s.bs = cands.Positions, cands.Exact, nil
+	if !s.exact {
+		s.bs = newBlockSearch(cur, q)
+	}
 	if s.cands == nil {
 		s.ex.Candidates = s.hi - s.lo
 	} else {
@@ -558,7 +562,7 @@ func (s *stream) advance(ctx context.Context, q *Query, opt Options) (bool, erro
 			continue
 		}
 		s.ex.Checked++
-		if q.Match(rec) {
+		if s.exact || q.Match(rec) {
 			s.ex.Matched++
 			if s.skipper != nil && !s.counting {
 				if rec.Attrs, err = s.skipper.AttrsAt(p); err != nil {

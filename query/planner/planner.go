@@ -252,7 +252,7 @@ func (p *Planner) candidates(meta chunk.ChunkMeta, q *query.Query) (query.Candid
 	if r.exact {
 		reason = joinReason(reason, "exact")
 	}
-	return query.Candidates{Positions: r.bm, Source: SourceIndex, Reason: reason}, r.exact
+	return query.Candidates{Positions: r.bm, Source: SourceIndex, Reason: reason, Exact: r.exact}, r.exact
 }
 
 func joinReason(a, b string) string {

@@ -12,12 +12,18 @@ import (
 // maxLookAhead bounds the chunks that Run opens ahead of its merge.
 const maxLookAhead = 4
 
+// readAheadBytes bounds the text of the matches that a look-ahead
+// goroutine reads past a stream's first one (see stream.readAhead).
+const readAheadBytes = 4 << 20
+
 // lookAhead opens the next chunks of a merge, and reads each to its first
-// match, in goroutines while the merge yields records: a selective query
-// spends most of its time finding the few matches of each chunk, which
-// the merge alone would do one chunk after another. At most n chunks are
-// worked on ahead of the merge, so a query stopped early (a limit, a
-// consumer that leaves) has opened at most n chunks more than it read.
+// match and on (up to readAheadBytes of matches, copied), in goroutines
+// while the merge yields records: a selective query spends most of its
+// time finding the few matches of each chunk, and a frequent one decoding
+// blocks, which the merge alone would do one chunk after another on one
+// core. At most n chunks are worked on ahead of the merge, so a query
+// stopped early (a limit, a consumer that leaves) has opened at most n
+// chunks more than it read.
 type lookAhead struct {
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -44,8 +50,9 @@ func newLookAhead(ctx context.Context, m chunk.Manager, q *Query, opt Options) *
 }
 
 // fill starts goroutines for the first streams of pending, in order, until
-// n are at work ahead of the merge.
-func (l *lookAhead) fill(pending []*stream) {
+// n are at work ahead of the merge; they read matches ahead when readOn
+// is set.
+func (l *lookAhead) fill(pending []*stream, readOn bool) {
 	for _, s := range pending {
 		if l.busy >= l.n {
 			return
@@ -59,6 +66,9 @@ func (l *lookAhead) fill(pending []*stream) {
 		l.wg.Go(func() {
 			defer close(r.done)
 			r.ok, r.err = openFirst(l.ctx, l.m, l.q, l.opt, s)
+			if r.ok && r.err == nil && readOn {
+				r.err = s.readAhead(l.ctx, l.q, l.opt, readAheadBytes)
+			}
 		})
 	}
 }

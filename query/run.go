@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"maps"
 	"math"
 	"runtime"
 	"slices"
@@ -126,7 +127,9 @@ func merge(ctx context.Context, m chunk.Manager, q *Query, opt Options, pending 
 		for len(pending) > 0 && reached(pending[0]) {
 			s := pending[0]
 			pending = pending[1:]
-			la.fill(pending)
+			// Read ahead only while few streams are merged (chunks that
+			// follow each other in time): each may hold readAheadBytes.
+			la.fill(pending, len(h.s) < 2)
 			ok, err := la.first(s)
 			if err != nil {
 				_ = s.close()
@@ -339,6 +342,65 @@ type stream struct {
 	rec chunk.Record
 	t   time.Time
 	pos uint64
+
+	// kept holds the matches a look-ahead goroutine read past the current
+	// one (copies, in memory of their own), taken by advance before it
+	// reads on; ended is set when that goroutine reached the stream's end.
+	kept   []match
+	ended  bool
+	keeper keeper
+}
+
+// match is a record a stream found, with its time and position.
+type match struct {
+	rec chunk.Record
+	t   time.Time
+	pos uint64
+}
+
+// readAhead reads the matches after the current one into s.kept, copied,
+// until their text reaches budget bytes, opt.Limit of them are read (the
+// merge yields no more), or the stream ends. The current match is copied
+// too: the cursor moves on from its block.
+func (s *stream) readAhead(ctx context.Context, q *Query, opt Options, budget int) error {
+	cur := match{s.keeper.keep(s.rec), s.t, s.pos}
+	for budget > 0 && (opt.Limit <= 0 || len(s.kept) < opt.Limit) {
+		ok, err := s.find(ctx, q, opt)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			s.ended = true
+			break
+		}
+		s.kept = append(s.kept, match{s.keeper.keep(s.rec), s.t, s.pos})
+		budget -= len(s.rec.Raw) + recordOverhead
+	}
+	s.rec, s.t, s.pos = cur.rec, cur.t, cur.pos
+	return nil
+}
+
+// recordOverhead is what readAhead counts for a record beside its text.
+const recordOverhead = 64
+
+// keeper copies records into memory of their own: texts into slabs it
+// allocates (never reallocated, so earlier copies stay put), attributes
+// into new maps.
+type keeper struct {
+	slab []byte
+}
+
+func (k *keeper) keep(rec chunk.Record) chunk.Record {
+	const slabSize = 64 << 10
+	n := len(rec.Raw)
+	if cap(k.slab)-len(k.slab) < n {
+		k.slab = make([]byte, 0, max(slabSize, n))
+	}
+	at := len(k.slab)
+	k.slab = append(k.slab, rec.Raw...)
+	rec.Raw = k.slab[at : at+n : at+n]
+	rec.Attrs = maps.Clone(rec.Attrs)
+	return rec
 }
 
 // open asks for candidates, opens the cursor and finds the positions in
@@ -513,9 +575,29 @@ func (s *stream) nextPos() (uint64, bool) {
 	}
 }
 
-// advance moves to the next matching record in the time range. It reports
-// false at the end of the stream.
+// advance moves to the next matching record in the time range, the next
+// one read ahead if there is one. It reports false at the end of the
+// stream.
 func (s *stream) advance(ctx context.Context, q *Query, opt Options) (bool, error) {
+	if len(s.kept) > 0 {
+		m := s.kept[0]
+		s.kept[0] = match{}
+		s.kept = s.kept[1:]
+		if len(s.kept) == 0 {
+			s.kept, s.keeper = nil, keeper{} // m keeps its slab alive
+		}
+		s.rec, s.t, s.pos = m.rec, m.t, m.pos
+		return true, nil
+	}
+	if s.ended {
+		return false, nil
+	}
+	return s.find(ctx, q, opt)
+}
+
+// find reads on to the next matching record in the time range. It reports
+// false at the end of the stream.
+func (s *stream) find(ctx context.Context, q *Query, opt Options) (bool, error) {
 	for {
 		p, ok := s.nextPos()
 		if !ok {

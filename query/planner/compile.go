@@ -48,7 +48,10 @@ var every = result{}
 // compiler compiles one query for one chunk. Bitmaps it produces are its
 // own, so the set operations work in place.
 type compiler struct {
-	set   *index.Set
+	set *index.Set
+	// widen opens more kinds of the chunk's indexes than the query's
+	// terms needed at first, when a term finds it can use them; nil: none.
+	widen func(kinds) index.Set
 	n     uint64 // records in the chunk
 	sc    *scratch
 	steps []string
@@ -428,6 +431,11 @@ func (c *compiler) field(f query.Field) (result, string) {
 			r.exact = true
 			return r, label + " via attr+kv"
 		}
+		if r, via, ok := c.valueRuns(f); c.err != nil {
+			return every, label
+		} else if ok {
+			return r, label + via
+		}
 	}
 	// Every other form needs the key present: key=*, key!=v, key<v, and
 	// key=value whose values the budget left out.
@@ -446,45 +454,126 @@ func (c *compiler) field(f query.Field) (result, string) {
 	return r, label + via
 }
 
-// pairs looks key=value (the key alone when keyOnly) up in the attr and
-// the kv index; a record matches through either, so the answer is the
-// union of both lists, read into one bitset when both readers can fill
-// one. held is false (and r every position) unless both indexes hold it.
-func (c *compiler) pairs(key, value string, keyOnly bool) (r result, held bool, err error) {
-	ab, okA := c.set.Attr.(index.PairBitsReader)
-	kb, okK := c.set.KV.(index.PairBitsReader)
-	if okA && okK {
+// valueRuns answers key=value when the budget left the key's values out of
+// an index (request_id=..., with a value per line): the attr side is its
+// Lookup when it holds the values and its Key otherwise; the kv side is
+// the records holding, in their line, every token run of the value as a
+// whole run (the value is in the line between '=' or a quote and a
+// delimiter, and escapes add only non-token bytes), from the token index
+// and the block filters as for a phrase, and intersected with the key's
+// records (the filters answer whole blocks, and a field has no literal for
+// the block search: every candidate is read and matched). Run pairs are
+// not used: an escaped value's separators differ from the line's. It
+// reports false when the runs narrow nothing.
+func (c *compiler) valueRuns(f query.Field) (result, string, bool) {
+	var runs [][]byte
+	for _, run := range tokenizer.Runs(tokenizer.Lower(nil, []byte(f.Value))) {
+		runs = append(runs, run)
+	}
+	if len(runs) == 0 {
+		return every, "", false
+	}
+	if err := c.widenFor(runs); err != nil {
+		c.fail(err)
+		return every, "", false
+	}
+	v, via := c.wholeRuns(runs)
+	if c.err != nil || v.all() {
+		c.release(v)
+		return every, "", false
+	}
+	v.exact = false
+	label := " via attr, kv value runs (" + strings.TrimPrefix(via, " via ") + ")"
+	k, held, err := c.pair(c.set.KV, f.Key, "", true)
+	if err != nil {
+		c.release(v)
+		c.fail(err)
+		return every, "", false
+	}
+	if held {
+		v = c.and(k, v)
+		label += " and key"
+	}
+	a, held, err := c.pair(c.set.Attr, f.Key, f.Value, false)
+	if err == nil && !held {
+		a, held, err = c.pair(c.set.Attr, f.Key, "", true)
+	}
+	if err != nil || !held {
+		c.release(v)
+		c.release(a)
+		if err != nil {
+			c.fail(err)
+		}
+		return every, "", false
+	}
+	return c.or(a, v), label + " (values not held)", true
+}
+
+// widenFor opens the indexes that answer runs (needs left them out: a
+// field needs only attr and kv while its values are held).
+func (c *compiler) widenFor(runs [][]byte) error {
+	var k kinds
+	for _, run := range runs {
+		k |= runKinds(run)
+	}
+	if c.widen == nil {
+		return nil
+	}
+	set := c.widen(k)
+	if err := recordsMismatch(&set, c.n); err != nil {
+		return err
+	}
+	*c.set = set
+	return nil
+}
+
+// pair looks key=value (the key alone when keyOnly) up in one pair
+// index, into a bitset when the reader can fill one.
+func (c *compiler) pair(pr index.PairReader, key, value string, keyOnly bool) (result, bool, error) {
+	if br, ok := pr.(index.PairBitsReader); ok {
 		w := c.sc.get(c.words())
-		held := true
-		for _, br := range []index.PairBitsReader{ab, kb} {
-			var err error
-			if keyOnly {
-				held, err = br.KeyInto(key, w)
-			} else {
-				held, err = br.LookupInto(key, value, w)
-			}
-			if err != nil || !held {
-				c.sc.put(w)
-				return every, held, err
-			}
+		var held bool
+		var err error
+		if keyOnly {
+			held, err = br.KeyInto(key, w)
+		} else {
+			held, err = br.LookupInto(key, value, w)
+		}
+		if err != nil || !held {
+			c.sc.put(w)
+			return every, held, err
 		}
 		return result{bits: w}, true, nil
 	}
-	lookup := func(pr index.PairReader) (*roaring.Bitmap, bool, error) {
-		if keyOnly {
-			return pr.Key(key)
-		}
-		return pr.Lookup(key, value)
+	var bm *roaring.Bitmap
+	var held bool
+	var err error
+	if keyOnly {
+		bm, held, err = pr.Key(key)
+	} else {
+		bm, held, err = pr.Lookup(key, value)
 	}
-	a, heldA, err := lookup(c.set.Attr)
-	if err != nil {
-		return every, true, err
+	if err != nil || !held {
+		return every, held, err
 	}
-	b, heldB, err := lookup(c.set.KV)
-	if err != nil || !heldA || !heldB {
-		return every, heldA && heldB, err
+	return result{bm: bm}, true, nil
+}
+
+// pairs looks key=value (the key alone when keyOnly) up in the attr and
+// the kv index; a record matches through either, so the answer is the
+// union of both. held is false (and r every position) unless both
+// indexes hold it.
+func (c *compiler) pairs(key, value string, keyOnly bool) (r result, held bool, err error) {
+	a, held, err := c.pair(c.set.Attr, key, value, keyOnly)
+	if err != nil || !held {
+		return every, held, err
 	}
-	return c.or(result{bm: a}, result{bm: b}), true, nil
+	b, held, err := c.pair(c.set.KV, key, value, keyOnly)
+	if err != nil || !held {
+		c.release(a)
+		return every, held, err
+	}
+	return c.or(a, b), true, nil
 }
 
 func tokenRun(s string) bool {

@@ -229,7 +229,8 @@ func (p *Planner) candidates(meta chunk.ChunkMeta, q *query.Query) (query.Candid
 		sc = &scratch{}
 	}
 	defer p.scratch.Put(sc)
-	c := &compiler{set: &set, n: meta.Records, sc: sc}
+	c := &compiler{set: &set, n: meta.Records, sc: sc,
+		widen: func(k kinds) index.Set { return p.set(meta.ID, want|k) }}
 	res := c.top(q.Root())
 	r := result{bm: c.bitmap(res), exact: res.exact}
 	if c.err != nil {

@@ -272,6 +272,40 @@ func TestDifferential(t *testing.T) {
 	}
 }
 
+// TestNarrowsValuesNotHeld checks key=value where the budget left the
+// key's values out: the kv side is narrowed to the records whose line
+// holds the value's runs (here through the block filters), so there are
+// fewer candidates than the key alone gives, and the answer is not exact.
+func TestNarrowsValuesNotHeld(t *testing.T) {
+	a := newArchive(t, 5, 3000, collect.Budget{MaxValuesPerKey: 1})
+	metas, err := a.fm.List()
+	require.NoError(t, err)
+	p := planner.New(a.indexes, a.fm.ChunkDir, planner.Options{})
+	t.Cleanup(func() { require.NoError(t, p.Close()) })
+	narrowed := 0
+	for _, m := range metas {
+		if !m.Sealed {
+			continue
+		}
+		q, err := query.Parse("pid=999")
+		require.NoError(t, err)
+		c, err := p.Candidates(t.Context(), m, q)
+		require.NoError(t, err)
+		require.Contains(t, c.Reason, "via attr, kv value runs")
+		require.Contains(t, c.Reason, "blocks")
+		require.False(t, p.Exact(m.ID))
+		key, err := query.Parse("pid>0")
+		require.NoError(t, err)
+		ck, err := p.Candidates(t.Context(), m, key)
+		require.NoError(t, err)
+		require.Contains(t, ck.Reason, "via attr+kv keys")
+		if c.Positions.GetCardinality() < ck.Positions.GetCardinality() {
+			narrowed++
+		}
+	}
+	require.Positive(t, narrowed)
+}
+
 // TestNarrows checks that the indexes narrow what they should, with the
 // reason saying how.
 func TestNarrows(t *testing.T) {

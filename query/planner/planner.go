@@ -22,6 +22,8 @@
 //	Prefix                    AND of its whole runs (as a phrase), and token
 //	                          Prefix of its last run
 //	key=value                 attr Lookup OR kv Lookup (when both are held)  exact
+//	key=value, values left    attr Lookup (or Key) OR (kv Key AND the value's
+//	out by the budget         token runs, as a phrase's, without run pairs)
 //	key=*                     attr Key OR kv Key                        exact
 //	key!=v, key<v, ...        attr Key OR kv Key (the key must be present)
 //	*=value, Regexp           every position

@@ -90,7 +90,7 @@ func (p *Planner) Count(ctx context.Context, m chunk.Manager, q *query.Query, op
 			continue
 		}
 		a := pr.a
-		if !a.exact {
+		if !a.c.Exact {
 			continue
 		}
 		k := meta.Records

@@ -162,7 +162,6 @@ type answer struct {
 	q      *query.Query
 	sealed bool
 	c      query.Candidates
-	exact  bool
 }
 
 // Exact reports whether the last answer for the chunk was exactly its
@@ -170,7 +169,7 @@ type answer struct {
 func (p *Planner) Exact(id chunk.ChunkID) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.answers[id].exact
+	return p.answers[id].c.Exact
 }
 
 // Candidates implements query.CandidateSource. The answer for a chunk is
@@ -190,22 +189,23 @@ func (p *Planner) answer(meta chunk.ChunkMeta, q *query.Query) answer {
 	if ok && a.q == q && a.sealed == meta.Sealed {
 		return a
 	}
-	c, exact := p.candidates(meta, q)
-	a = answer{q: q, sealed: meta.Sealed, c: c, exact: exact}
+	a = answer{q: q, sealed: meta.Sealed, c: p.candidates(meta, q)}
 	p.mu.Lock()
 	p.answers[meta.ID] = a
 	p.mu.Unlock()
 	return a
 }
 
-func (p *Planner) candidates(meta chunk.ChunkMeta, q *query.Query) (query.Candidates, bool) {
+func (p *Planner) candidates(meta chunk.ChunkMeta, q *query.Query) query.Candidates {
 	switch {
 	case p.opts.Disabled:
-		return query.AllPositions(SourceScan, "indexes disabled"), false
+		return query.AllPositions(SourceScan, "indexes disabled")
 	case !meta.Sealed:
-		return query.AllPositions(SourceScan, "active chunk, not indexed"), false
+		return query.AllPositions(SourceScan, "active chunk, not indexed")
 	case q.MatchesAll():
-		return query.AllPositions(SourceScan, "every record matches"), true
+		c := query.AllPositions(SourceScan, "every record matches")
+		c.Exact = true
+		return c
 	}
 	want := needs(q.Root())
 	if p.opts.Explain {
@@ -216,15 +216,15 @@ func (p *Planner) candidates(meta chunk.ChunkMeta, q *query.Query) (query.Candid
 		p.warnVersion()
 	}
 	if want != 0 && notBuilt(&set) {
-		return query.AllPositions(SourceScan, "chunk not indexed"), false
+		return query.AllPositions(SourceScan, "chunk not indexed")
 	}
 	if err := damage(&set); err != nil {
 		p.warn(meta.ID, err)
-		return query.AllPositions(SourceScan, "index damaged: "+err.Error()), false
+		return query.AllPositions(SourceScan, "index damaged: "+err.Error())
 	}
 	if err := recordsMismatch(&set, meta.Records); err != nil {
 		p.warn(meta.ID, err)
-		return query.AllPositions(SourceScan, "index damaged: "+err.Error()), false
+		return query.AllPositions(SourceScan, "index damaged: "+err.Error())
 	}
 	sc, _ := p.scratch.Get().(*scratch)
 	if sc == nil {
@@ -237,14 +237,16 @@ func (p *Planner) candidates(meta chunk.ChunkMeta, q *query.Query) (query.Candid
 	r := result{bm: c.bitmap(res), exact: res.exact}
 	if c.err != nil {
 		p.warn(meta.ID, c.err)
-		return query.AllPositions(SourceScan, "index damaged: "+c.err.Error()), false
+		return query.AllPositions(SourceScan, "index damaged: "+c.err.Error())
 	}
 	reason := strings.Join(c.steps, "; ")
 	if missing := missingKinds(&set); missing != "" {
 		reason = joinReason(reason, "not indexed: "+missing)
 	}
 	if r.bm == nil {
-		return query.AllPositions(SourceScan, joinReason(reason, "no index narrows the query")), r.exact
+		c := query.AllPositions(SourceScan, joinReason(reason, "no index narrows the query"))
+		c.Exact = r.exact
+		return c
 	}
 	if p.opts.Explain && set.Blocks != nil {
 		// Only --explain shows it; counting the blocks costs a pass over
@@ -255,7 +257,7 @@ func (p *Planner) candidates(meta chunk.ChunkMeta, q *query.Query) (query.Candid
 	if r.exact {
 		reason = joinReason(reason, "exact")
 	}
-	return query.Candidates{Positions: r.bm, Source: SourceIndex, Reason: reason, Exact: r.exact}, r.exact
+	return query.Candidates{Positions: r.bm, Source: SourceIndex, Reason: reason, Exact: r.exact}
 }
 
 func joinReason(a, b string) string {

@@ -106,15 +106,16 @@ func (s *scratch) addTo(w []uint64, bm *roaring.Bitmap) {
 		}
 		return
 	}
-	// WriteDenseTo copies bitmap containers over what is there: spread
-	// into zeroed words first.
-	t := s.get(len(w))
-	bm.WriteDenseTo(t)
+	t := s.spread(bm, len(w))
 	orWords(w, t)
 	s.put(t)
 }
 
-// bitmap returns the positions of w as a roaring bitmap of its own.
-func bitmapOf(w []uint64) *roaring.Bitmap {
-	return roaring.FromDense(w, true)
+// spread returns a bitset of n words holding the positions of bm, lent
+// like get's. (WriteDenseTo copies bitmap containers over what is there,
+// so it writes into zeroed words only.)
+func (s *scratch) spread(bm *roaring.Bitmap, n int) []uint64 {
+	t := s.get(n)
+	bm.WriteDenseTo(t)
+	return t
 }

@@ -83,7 +83,7 @@ func (c *compiler) bitmap(r result) *roaring.Bitmap {
 	if r.bits == nil {
 		return r.bm
 	}
-	bm := bitmapOf(r.bits)
+	bm := roaring.FromDense(r.bits, true) // copies: the words go back
 	c.release(r)
 	return bm
 }
@@ -202,8 +202,7 @@ func (c *compiler) and(a, b result) result {
 			r = result{bm: keepIn(bm, w)}
 			c.sc.put(w)
 		} else {
-			t := c.sc.get(len(w))
-			bm.WriteDenseTo(t)
+			t := c.sc.spread(bm, len(w))
 			andWords(w, t)
 			c.sc.put(t)
 			r = result{bits: w}
@@ -271,20 +270,32 @@ func (c *compiler) token(word string) (result, string) {
 	return r, label + " via blocks"
 }
 
-// lookupToken looks tok up in the token index: into a bitset when the
-// reader can fill one. held is false (and r every position) when tok is
-// not an index token.
+// lookupToken looks tok up in the token index. held is false (and r
+// every position) when tok is not an index token.
 func (c *compiler) lookupToken(tok []byte) (r result, held bool, err error) {
-	if br, ok := c.set.Token.(index.TokenBitsReader); ok {
+	t := c.set.Token
+	var into func([]uint64) (bool, error)
+	if br, ok := t.(index.TokenBitsReader); ok {
+		into = func(w []uint64) (bool, error) { return br.LookupInto(tok, w) }
+	}
+	return c.lookup(into, func() (*roaring.Bitmap, bool, error) { return t.Lookup(tok) })
+}
+
+// lookup answers one posting-list lookup: into a bitset the scratch lends
+// when into is set (the reader can fill one), else as the bitmap get
+// returns. held is false (and r every position) when the index cannot
+// answer.
+func (c *compiler) lookup(into func([]uint64) (bool, error), get func() (*roaring.Bitmap, bool, error)) (r result, held bool, err error) {
+	if into != nil {
 		w := c.sc.get(c.words())
-		held, err := br.LookupInto(tok, w)
+		held, err := into(w)
 		if err != nil || !held {
 			c.sc.put(w)
 			return every, held, err
 		}
 		return result{bits: w}, true, nil
 	}
-	bm, held, err := c.set.Token.Lookup(tok)
+	bm, held, err := get()
 	if err != nil || !held {
 		return every, held, err
 	}
@@ -423,15 +434,24 @@ func (c *compiler) field(f query.Field) (result, string) {
 		return every, label + ": attr or kv not indexed"
 	}
 	if f.Op == query.OpEq && !f.AnyValue {
-		r, held, err := c.pairs(f.Key, f.Value, false)
+		// A record matches through an attribute or a pair in its line:
+		// the answer is the union of both lists when both are held.
+		a, heldA, err := c.pair(c.set.Attr, f.Key, f.Value, false)
 		if err != nil {
 			return c.fail(err), label
 		}
-		if held {
+		k, heldK, err := c.pair(c.set.KV, f.Key, f.Value, false)
+		if err != nil {
+			c.release(a)
+			return c.fail(err), label
+		}
+		if heldA && heldK {
+			r := c.or(a, k)
 			r.exact = true
 			return r, label + " via attr+kv"
 		}
-		if r, via, ok := c.valueRuns(f); c.err != nil {
+		c.release(k)
+		if r, via, ok := c.valueRuns(f, a, heldA); c.err != nil {
 			return every, label
 		} else if ok {
 			return r, label + via
@@ -439,7 +459,7 @@ func (c *compiler) field(f query.Field) (result, string) {
 	}
 	// Every other form needs the key present: key=*, key!=v, key<v, and
 	// key=value whose values the budget left out.
-	r, held, err := c.pairs(f.Key, "", true)
+	r, held, err := c.keys(f.Key)
 	if err != nil {
 		return c.fail(err), label
 	}
@@ -455,8 +475,8 @@ func (c *compiler) field(f query.Field) (result, string) {
 }
 
 // valueRuns answers key=value when the budget left the key's values out of
-// an index (request_id=..., with a value per line): the attr side is its
-// Lookup when it holds the values and its Key otherwise; the kv side is
+// an index (request_id=..., with a value per line): the attr side is a,
+// its Lookup, when heldA, and its Key otherwise; the kv side is
 // the records holding, in their line, every token run of the value as a
 // whole run (the value is in the line between '=' or a quote and a
 // delimiter, and escapes add only non-token bytes), from the token index
@@ -464,21 +484,24 @@ func (c *compiler) field(f query.Field) (result, string) {
 // records (the filters answer whole blocks, and a field has no literal for
 // the block search: every candidate is read and matched). Run pairs are
 // not used: an escaped value's separators differ from the line's. It
-// reports false when the runs narrow nothing.
-func (c *compiler) valueRuns(f query.Field) (result, string, bool) {
+// reports false when the runs narrow nothing. It takes a over.
+func (c *compiler) valueRuns(f query.Field, a result, heldA bool) (result, string, bool) {
 	var runs [][]byte
 	for _, run := range tokenizer.Runs(tokenizer.Lower(nil, []byte(f.Value))) {
 		runs = append(runs, run)
 	}
 	if len(runs) == 0 {
+		c.release(a)
 		return every, "", false
 	}
 	if err := c.widenFor(runs); err != nil {
+		c.release(a)
 		c.fail(err)
 		return every, "", false
 	}
 	v, via := c.wholeRuns(runs)
 	if c.err != nil || v.all() {
+		c.release(a)
 		c.release(v)
 		return every, "", false
 	}
@@ -486,6 +509,7 @@ func (c *compiler) valueRuns(f query.Field) (result, string, bool) {
 	label := " via attr, kv value runs (" + strings.TrimPrefix(via, " via ") + ")"
 	k, held, err := c.pair(c.set.KV, f.Key, "", true)
 	if err != nil {
+		c.release(a)
 		c.release(v)
 		c.fail(err)
 		return every, "", false
@@ -494,11 +518,10 @@ func (c *compiler) valueRuns(f query.Field) (result, string, bool) {
 		v = c.and(k, v)
 		label += " and key"
 	}
-	a, held, err := c.pair(c.set.Attr, f.Key, f.Value, false)
-	if err == nil && !held {
-		a, held, err = c.pair(c.set.Attr, f.Key, "", true)
+	if !heldA {
+		a, heldA, err = c.pair(c.set.Attr, f.Key, "", true)
 	}
-	if err != nil || !held {
+	if err != nil || !heldA {
 		c.release(v)
 		c.release(a)
 		if err != nil {
@@ -528,47 +551,34 @@ func (c *compiler) widenFor(runs [][]byte) error {
 }
 
 // pair looks key=value (the key alone when keyOnly) up in one pair
-// index, into a bitset when the reader can fill one.
+// index.
 func (c *compiler) pair(pr index.PairReader, key, value string, keyOnly bool) (result, bool, error) {
+	var into func([]uint64) (bool, error)
 	if br, ok := pr.(index.PairBitsReader); ok {
-		w := c.sc.get(c.words())
-		var held bool
-		var err error
+		into = func(w []uint64) (bool, error) {
+			if keyOnly {
+				return br.KeyInto(key, w)
+			}
+			return br.LookupInto(key, value, w)
+		}
+	}
+	return c.lookup(into, func() (*roaring.Bitmap, bool, error) {
 		if keyOnly {
-			held, err = br.KeyInto(key, w)
-		} else {
-			held, err = br.LookupInto(key, value, w)
+			return pr.Key(key)
 		}
-		if err != nil || !held {
-			c.sc.put(w)
-			return every, held, err
-		}
-		return result{bits: w}, true, nil
-	}
-	var bm *roaring.Bitmap
-	var held bool
-	var err error
-	if keyOnly {
-		bm, held, err = pr.Key(key)
-	} else {
-		bm, held, err = pr.Lookup(key, value)
-	}
-	if err != nil || !held {
-		return every, held, err
-	}
-	return result{bm: bm}, true, nil
+		return pr.Lookup(key, value)
+	})
 }
 
-// pairs looks key=value (the key alone when keyOnly) up in the attr and
-// the kv index; a record matches through either, so the answer is the
-// union of both. held is false (and r every position) unless both
-// indexes hold it.
-func (c *compiler) pairs(key, value string, keyOnly bool) (r result, held bool, err error) {
-	a, held, err := c.pair(c.set.Attr, key, value, keyOnly)
+// keys looks key up in the attr and the kv index; a record has it as an
+// attribute or a pair in its line, so the answer is the union of both.
+// held is false (and r every position) unless both indexes hold it.
+func (c *compiler) keys(key string) (r result, held bool, err error) {
+	a, held, err := c.pair(c.set.Attr, key, "", true)
 	if err != nil || !held {
 		return every, held, err
 	}
-	b, held, err := c.pair(c.set.KV, key, value, keyOnly)
+	b, held, err := c.pair(c.set.KV, key, "", true)
 	if err != nil || !held {
 		c.release(a)
 		return every, held, err

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"maps"
 	"math"
 	"runtime"
 	"slices"
@@ -41,9 +40,10 @@ type Options struct {
 	// ReuseRecords lets Run decode the next blocks of a chunk into the
 	// memory of the records it yielded before: a record (its Raw and its
 	// Attrs, as chunk.BufferReuser says) is then valid only until the
-	// loop body that got it returns; clone what must be kept. A consumer that writes each record out
-	// and drops it (glarc query, export) saves a fresh block's memory per
-	// block read: about 100 page faults. Count always reuses.
+	// loop body that got it returns; clone what must be kept. A consumer
+	// that writes each record out and drops it (glarc query, export)
+	// saves a fresh block's memory per block read: about 100 page faults.
+	// Count always reuses.
 	ReuseRecords bool
 }
 
@@ -399,7 +399,7 @@ func (k *keeper) keep(rec chunk.Record) chunk.Record {
 	at := len(k.slab)
 	k.slab = append(k.slab, rec.Raw...)
 	rec.Raw = k.slab[at : at+n : at+n]
-	rec.Attrs = maps.Clone(rec.Attrs)
+	rec.Attrs = rec.Attrs.Clone()
 	return rec
 }
 

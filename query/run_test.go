@@ -319,7 +319,7 @@ func collectClones(t testing.TB, seq func(func(chunk.Record, error) bool)) []chu
 	for rec, err := range seq {
 		require.NoError(t, err)
 		rec.Raw = bytes.Clone(rec.Raw)
-		rec.Attrs = maps.Clone(rec.Attrs)
+		rec.Attrs = rec.Attrs.Clone()
 		got = append(got, rec)
 	}
 	return got

@@ -143,40 +143,26 @@ func isCLIUsage(err error) bool {
 // command's flags cost about a millisecond of a query's start-up.
 func commands(e *env, args []string) []*cli.Command {
 	if len(args) > 1 {
-		if c := command(e, args[1]); c != nil {
-			return []*cli.Command{c}
+		for _, b := range builders {
+			if b.name == args[1] {
+				return []*cli.Command{b.build(e)}
+			}
 		}
 	}
-	// In the order of `glarc --help`.
-	names := [...]string{"import", "query", "chunks", "serve", "export", "verify", "stats", "index"}
-	all := make([]*cli.Command, len(names))
-	for i, name := range names {
-		all[i] = command(e, name)
+	all := make([]*cli.Command, len(builders))
+	for i, b := range builders {
+		all[i] = b.build(e)
 	}
 	return all
 }
 
-// command builds the command called name, or returns nil.
-func command(e *env, name string) *cli.Command {
-	switch name {
-	case "import":
-		return importCommand(e)
-	case "query":
-		return queryCommand(e)
-	case "chunks":
-		return chunksCommand(e)
-	case "serve":
-		return serveCommand(e)
-	case "export":
-		return exportCommand(e)
-	case "verify":
-		return verifyCommand(e)
-	case "stats":
-		return statsCommand(e)
-	case "index":
-		return indexCommand(e)
-	}
-	return nil
+// builders builds each command by name, in the order of `glarc --help`.
+var builders = [...]struct {
+	name  string
+	build func(*env) *cli.Command
+}{
+	{"import", importCommand}, {"query", queryCommand}, {"chunks", chunksCommand}, {"serve", serveCommand},
+	{"export", exportCommand}, {"verify", verifyCommand}, {"stats", statsCommand}, {"index", indexCommand},
 }
 
 // dataFlag is --data, shared by every command.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"regexp"
 	"testing"
 
@@ -27,6 +28,13 @@ func TestCommandTree(t *testing.T) {
 			require.Equal(t, whole, alone)
 			require.Contains(t, alone, "glarc "+name+" - ")
 		})
+	}
+
+	// Each name builds the tree of that command alone.
+	for _, name := range names[:len(names)-1] {
+		tree := commands(newEnv(nil, io.Discard, io.Discard), []string{"glarc", name})
+		require.Len(t, tree, 1, name)
+		require.Equal(t, name, tree[0].Name)
 	}
 
 	for _, args := range [][]string{{"bogus"}, {"--bogus"}, {"query", "--bogus", "x"}} {

@@ -56,11 +56,11 @@ func TestSetOps(t *testing.T) {
 						}
 						return result{bm: bm.Clone(), exact: true}
 					}
-					every := roaring.New()
-					every.AddRange(0, n)
+					whole := roaring.New()
+					whole.AddRange(0, n)
 					ref := func(bm *roaring.Bitmap, f int) *roaring.Bitmap {
 						if f == 2 {
-							return every
+							return whole
 						}
 						return bm
 					}
